@@ -1,0 +1,45 @@
+"""Command line: `python -m autograder release` and `python -m autograder grade SUBMISSIONS --out DIR`."""
+
+import argparse
+import sys
+
+from autograder.grading import GradingError, grade, summary
+from autograder.release import ReleaseError, release
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m autograder",
+                                     description="Release and grade the course's assignments.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    rel = commands.add_parser("release", help="regenerate notebooks/ from the masters")
+    rel.add_argument("--out", default=None, help="folder to write to (default: notebooks/)")
+    rel.add_argument("assignments", nargs="*", help="only these assignments (default: all)")
+    gr = commands.add_parser("grade", help="grade SUBMISSIONS/<student>/<assignment>/*.ipynb")
+    gr.add_argument("submissions", help="folder with one sub-folder per student")
+    gr.add_argument("--out", required=True, help="folder for grades.csv and feedback/")
+    gr.add_argument("--assignment", action="append", dest="only",
+                    help="grade only this assignment (repeatable)")
+    gr.add_argument("--seed", type=int, default=None,
+                    help="seed of the grader's hidden inputs (default: a fresh one per run)")
+    gr.add_argument("--timeout", type=int, default=60, help="seconds allowed per cell")
+    gr.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "release":
+            kwargs = {"out_dir": args.out} if args.out else {}
+            for path in release(names=args.assignments or None, **kwargs):
+                print(f"released {path}")
+            return 0
+        rows = grade(args.submissions, args.out, only=args.only, seed=args.seed,
+                     timeout=args.timeout, progress=not args.no_progress)
+    except (GradingError, ReleaseError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(summary(rows))
+    print(f"wrote {args.out}/grades.csv and {args.out}/feedback/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""Grade a folder of submissions with nbgrader and write grades.csv and feedback.
+
+Layout read: SUBMISSIONS/<student_id>/<assignment>/<assignment>.ipynb.
+Written: OUT/grades.csv, OUT/feedback/<student_id>/<assignment>.html, and
+nbgrader's own course directory in OUT/.nbgrader (gradebook, autograded copies).
+"""
+
+import csv
+import html
+import json
+import random
+import shutil
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from autograder.course import SOURCE_DIR, assignments, graded_cells, nbgrader_api
+
+CSV_COLUMNS = ["student_id", "assignment", "grade_id", "score", "max_score", "status", "message"]
+
+
+class GradingError(RuntimeError):
+    """Grading could not run at all (bad arguments, missing folders)."""
+
+
+@dataclass
+class Row:
+    student_id: str
+    assignment: str
+    grade_id: str
+    score: float
+    max_score: float
+    status: str
+    message: str
+
+    def as_list(self):
+        return [self.student_id, self.assignment, self.grade_id, f"{self.score:g}",
+                f"{self.max_score:g}", self.status, self.message]
+
+
+def read_submission(path):
+    """Check that `path` is a readable notebook; return None or (status, message)."""
+    if not path.is_file():
+        return "missing_submission", f"no notebook at {path.parent.name}/{path.name}"
+    raw = path.read_bytes()
+    if not raw.strip():
+        return "unreadable_notebook", "the notebook file is empty"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return "unreadable_notebook", f"the file is not UTF-8 text (byte {error.start})"
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        return "unreadable_notebook", (f"the file is not a notebook: invalid JSON at line "
+                                       f"{error.lineno}, column {error.colno}")
+    if not isinstance(data, dict) or data.get("nbformat") != 4:
+        return "unreadable_notebook", ("the file is not a version-4 Jupyter notebook; "
+                                       "save it from JupyterLab")
+    try:
+        nbformat.validate(nbformat.reads(text, as_version=4))
+    except Exception as error:  # nbformat raises several validation error types
+        return "unreadable_notebook", f"the notebook does not validate: {str(error)[:200]}"
+    return None
+
+
+def _zero_rows(student, assignment, status, message):
+    return [Row(student, assignment, grade_id, 0.0, points, status, message)
+            for grade_id, points in graded_cells(assignment)]
+
+
+def _write_plain_feedback(path, student, assignment, rows):
+    """Feedback page for a submission nbgrader could not grade."""
+    items = "".join(f"<li><code>{html.escape(r.grade_id)}</code>: 0 / {r.max_score:g} "
+                    f"({html.escape(r.status)}) {html.escape(r.message)}</li>" for r in rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{assignment}</title></head>"
+        f"<body><h1>{html.escape(assignment)}: feedback for {html.escape(student)}</h1>"
+        f"<p>Your submission could not be graded: {html.escape(rows[0].message)}.</p>"
+        f"<ul>{items}</ul></body></html>\n", encoding="utf-8")
+
+
+class Grader:
+    """Grades submissions of a class into `out`, one submission at a time."""
+
+    def __init__(self, out, *, seed=None, timeout=60):
+        self.out = Path(out)
+        self.root = self.out / ".nbgrader"
+        self.verdict_dir = self.out / ".verdicts"
+        self.seed = random.SystemRandom().randrange(2**31) if seed is None else int(seed)
+        self.api = nbgrader_api(self.root, **{
+            "ProbeExecute.seed": self.seed, "JudgeProbes.seed": self.seed,
+            "JudgeProbes.verdict_dir": str(self.verdict_dir), "Execute.timeout": timeout})
+        self._released = set()
+
+    def prepare(self, assignment):
+        """Copy the master into the course directory and register it in the gradebook."""
+        if assignment in self._released:
+            return
+        target = self.root / "source" / assignment
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(SOURCE_DIR / assignment, target)
+        result = self.api.generate_assignment(assignment, force=True, create=True)
+        if not result["success"]:
+            raise GradingError(f"nbgrader could not register {assignment}:\n"
+                               f"{result.get('log', '')}{result.get('error', '')}")
+        self._released.add(assignment)
+
+    def grade_one(self, submissions, student, assignment):
+        """Rows of grades.csv for one student's assignment; writes its feedback page."""
+        feedback = self.out / "feedback" / student / f"{assignment}.html"
+        path = Path(submissions) / student / assignment / f"{assignment}.ipynb"
+        problem = read_submission(path)
+        if problem:
+            rows = _zero_rows(student, assignment, *problem)
+            _write_plain_feedback(feedback, student, assignment, rows)
+            return rows
+        self.prepare(assignment)
+        submitted = self.root / "submitted" / student / assignment
+        if submitted.exists():
+            shutil.rmtree(submitted)
+        submitted.mkdir(parents=True)
+        shutil.copyfile(path, submitted / f"{assignment}.ipynb")
+        verdict_file = self.verdict_dir / student / f"{assignment}.json"
+        verdict_file.unlink(missing_ok=True)
+        result = self.api.autograde(assignment, student, force=True, create=True)
+        if not result["success"] or not verdict_file.exists():
+            log = (result.get("error") or result.get("log") or "").strip().splitlines()
+            rows = _zero_rows(student, assignment, "grading_failed",
+                              "the notebook could not be run to the end: "
+                              + (log[-1][:200] if log else "no log"))
+            _write_plain_feedback(feedback, student, assignment, rows)
+            return rows
+        rows = self._rows_from_gradebook(student, assignment, json.loads(verdict_file.read_text()))
+        self._write_feedback(student, assignment, feedback, rows)
+        return rows
+
+    def _rows_from_gradebook(self, student, assignment, verdicts):
+        from nbgrader.api import Gradebook
+
+        rows = []
+        with Gradebook(self.api.coursedir.db_url) as gradebook:
+            for grade_id, points in graded_cells(assignment):
+                grade = gradebook.find_grade(grade_id, assignment, assignment, student)
+                score = float(grade.score or 0.0)
+                verdict = verdicts.get(grade_id)
+                if verdict is None:
+                    status, message = "cell_missing", "this graded cell was not found"
+                else:
+                    status, message = verdict["status"], verdict["message"]
+                if status == "ok" and score < points:
+                    status, message = "not_scored", "nbgrader did not award the points"
+                rows.append(Row(student, assignment, grade_id, score, points, status, message))
+        return rows
+
+    def _write_feedback(self, student, assignment, target, rows):
+        result = self.api.generate_feedback(assignment, student, force=True)
+        source = self.root / "feedback" / student / assignment / f"{assignment}.html"
+        if not result["success"] or not source.exists():
+            _write_plain_feedback(target, student, assignment, rows)
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+
+
+def discover(submissions, only=None):
+    """(students, assignments) to grade: every student folder, and the assignments asked for."""
+    submissions = Path(submissions)
+    if not submissions.is_dir():
+        raise GradingError(f"{submissions} is not a folder; expected "
+                           "SUBMISSIONS/<student_id>/<assignment>/<assignment>.ipynb")
+    known = assignments()
+    students = sorted(p.name for p in submissions.iterdir()
+                      if p.is_dir() and not p.name.startswith("."))
+    if only:
+        unknown = sorted(set(only) - set(known))
+        if unknown:
+            raise GradingError(f"unknown assignment(s) {', '.join(unknown)}; "
+                               f"known: {', '.join(known)}")
+        chosen = [a for a in known if a in only]
+    else:
+        present = {p.name for s in students for p in (submissions / s).iterdir() if p.is_dir()}
+        chosen = [a for a in known if a in present]
+    return students, chosen
+
+
+def write_csv(path, rows):
+    """Write grades.csv atomically."""
+    tmp = Path(str(path) + ".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CSV_COLUMNS)
+        for row in rows:
+            writer.writerow(row.as_list())
+    tmp.replace(path)
+
+
+def summary(rows):
+    """A few lines for the terminal: points per assignment and what went wrong."""
+    lines = []
+    for assignment in sorted({r.assignment for r in rows}):
+        mine = [r for r in rows if r.assignment == assignment]
+        students = sorted({r.student_id for r in mine})
+        total = sum(r.max_score for r in mine) / max(len(students), 1)
+        scores = [sum(r.score for r in mine if r.student_id == s) for s in students]
+        statuses = Counter(r.status for r in mine if r.status != "ok")
+        issues = ", ".join(f"{k} x{v}" for k, v in statuses.most_common()) or "none"
+        lines.append(f"{assignment}: {len(students)} students, mean {sum(scores)/len(scores):.2f}"
+                     f" / {total:g}; problems: {issues}")
+    return "\n".join(lines)
+
+
+def grade(submissions, out, *, only=None, seed=None, timeout=60, progress=True):
+    """Grade every submission; return the rows written to OUT/grades.csv."""
+    students, chosen = discover(submissions, only)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    grader = Grader(out, seed=seed, timeout=timeout)
+    jobs = [(s, a) for s in students for a in chosen]
+    rows = []
+    bar = _progress(len(jobs), progress)
+    for student, assignment in jobs:
+        rows.extend(grader.grade_one(submissions, student, assignment))
+        bar.update(1)
+    bar.close()
+    write_csv(out / "grades.csv", rows)
+    return rows
+
+
+def _progress(total, enabled):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="submission", disable=not enabled, file=sys.stderr)

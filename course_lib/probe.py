@@ -1,0 +1,92 @@
+"""Run graded calls inside the student's kernel and report their results as data.
+
+At grading time each graded test cell is replaced by one call to `run`. It
+calls the student's functions on inputs chosen by the grader and displays the
+results under the MIME type `MIME`; the grader reads them back and decides,
+outside the kernel, whether they are right. Nothing here compares anything.
+"""
+
+import base64
+import importlib
+import json
+import time
+import traceback
+
+from course_lib import codec
+
+MIME = "application/vnd.course.probe+json"
+
+
+def _resolve(name, namespace):
+    """The object called `name`: a global of the notebook, or `module:attr` of course_lib."""
+    if ":" in name:
+        module, attr = name.split(":", 1)
+        if not module.startswith("course_lib."):
+            raise ImportError(f"drivers must come from course_lib, not {module}")
+        return getattr(importlib.import_module(module), attr)
+    if name not in namespace:
+        raise NameError(f"name '{name}' is not defined")
+    return namespace[name]
+
+
+def _bind(value, namespace):
+    """Replace {'__global__': name} placeholders by the notebook's objects."""
+    if isinstance(value, dict) and set(value) == {"__global__"}:
+        return _resolve(value["__global__"], namespace)
+    if isinstance(value, list):
+        return [_bind(v, namespace) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_bind(v, namespace) for v in value)
+    return value
+
+
+def _split_globals(data):
+    """Decode `data`, leaving {'__global__': name} markers in place for `_bind`."""
+    if isinstance(data, dict) and set(data) == {"__global__"}:
+        return data
+    if isinstance(data, list):
+        return [_split_globals(v) for v in data]
+    if isinstance(data, dict) and "__tuple__" in data:
+        return tuple(_split_globals(v) for v in data["__tuple__"])
+    return codec.decode(data)
+
+
+def call_one(call, namespace):
+    """Run one call description; return its result record (never raises)."""
+    record = {"case": call["case"]}
+    start = time.perf_counter()
+    try:
+        function = _resolve(call["function"], namespace)
+        args = _bind(_split_globals(call.get("args", [])), namespace)
+        kwargs = {k: _bind(_split_globals(v), namespace)
+                  for k, v in call.get("kwargs", {}).items()}
+        value = function(*args, **kwargs)
+        record.update(ok=True, value=codec.encode(value))
+    except Exception as error:  # the student's error is the result
+        frames = traceback.extract_tb(error.__traceback__)
+        where = next((f"line {f.lineno} of {f.name}" for f in reversed(frames)
+                      if f.filename.startswith("<ipython-input") or "ipykernel" in f.filename),
+                     None)
+        record.update(ok=False, error=type(error).__name__, message=str(error)[:500],
+                      where=where)
+    record["seconds"] = time.perf_counter() - start
+    return record
+
+
+def run(namespace, payload):
+    """Run every call of `payload` (base64 JSON) and display the results."""
+    request = json.loads(base64.b64decode(payload))
+    results = {"grade_id": request["grade_id"],
+               "results": [call_one(call, namespace) for call in request["calls"]]}
+    try:
+        from IPython.display import display
+    except ImportError:
+        return results
+    display({MIME: results}, raw=True)
+    return None
+
+
+def make_payload(grade_id, calls):
+    """The base64 text that `run` expects (used by the grader)."""
+    request = {"grade_id": grade_id, "calls": calls}
+    return base64.b64encode(json.dumps(request, allow_nan=False).encode()).decode()
