@@ -9,7 +9,11 @@ the reference outside the student's kernel.
 import importlib
 
 ASSIGNMENT_MODULES = {
+    "01_hyperparameter_search": "autograder.checks.hyperparameter_search",
+    "02_batchnorm_derivation": "autograder.checks.batchnorm_derivation",
+    "03_batchnorm_test_time": "autograder.checks.batchnorm_test_time",
     "04_softmax_vs_hardmax": "autograder.checks.softmax_vs_hardmax",
+    "05_minimal_framework": "autograder.checks.minimal_framework",
 }
 
 

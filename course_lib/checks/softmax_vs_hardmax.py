@@ -43,6 +43,9 @@ def softmax_problem(Z, A):
         return "A has negative entries, but probabilities are never negative"
     columns_ok = np.allclose(A.sum(axis=0), 1.0, rtol=1e-9)
     if not columns_ok:
+        if Z.shape[1] == 1 and Z.shape[0] > 1 and np.allclose(A, 1.0):
+            return ("every entry of A is 1, so the rows of A sum to 1 instead of the columns: "
+                    "normalise each column over the classes (sum over axis=0)")
         if Z.shape[1] > 1 and np.allclose(A.sum(axis=1), 1.0, rtol=1e-9):
             return ("the rows of A sum to 1 instead of the columns: normalise each column "
                     "over the classes (sum over axis=0 with keepdims=True)")
