@@ -1,9 +1,11 @@
-"""Command line: `python -m autograder release` and `python -m autograder grade SUBMISSIONS --out DIR`."""
+"""Command line: `python -m autograder release | publish DEST | grade SUBMISSIONS --out DIR`."""
 
 import argparse
 import sys
+import warnings
 
 from autograder.grading import GradingError, grade, summary
+from autograder.publish import publish
 from autograder.release import ReleaseError, release
 
 
@@ -14,6 +16,8 @@ def main(argv=None):
     rel = commands.add_parser("release", help="regenerate notebooks/ from the masters")
     rel.add_argument("--out", default=None, help="folder to write to (default: notebooks/)")
     rel.add_argument("assignments", nargs="*", help="only these assignments (default: all)")
+    pub = commands.add_parser("publish", help="copy the student-facing course to a new folder")
+    pub.add_argument("dest", help="new or empty folder (e.g. a clone of the public repository)")
     gr = commands.add_parser("grade", help="grade SUBMISSIONS/<student>/<assignment>/*.ipynb")
     gr.add_argument("submissions", help="folder with one sub-folder per student")
     gr.add_argument("--out", required=True, help="folder for grades.csv and feedback/")
@@ -24,6 +28,9 @@ def main(argv=None):
     gr.add_argument("--timeout", type=int, default=60, help="seconds allowed per cell")
     gr.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    # nbgrader's gradebook triggers SQLAlchemy warnings that say nothing to an instructor.
+    warnings.filterwarnings("ignore", module="nbgrader")
+    warnings.filterwarnings("ignore", message=".*not in session.*")
 
     try:
         if args.command == "release":
@@ -31,9 +38,12 @@ def main(argv=None):
             for path in release(names=args.assignments or None, **kwargs):
                 print(f"released {path}")
             return 0
+        if args.command == "publish":
+            print(f"published the student course to {publish(args.dest)}")
+            return 0
         rows = grade(args.submissions, args.out, only=args.only, seed=args.seed,
                      timeout=args.timeout, progress=not args.no_progress)
-    except (GradingError, ReleaseError) as error:
+    except (GradingError, ReleaseError, FileExistsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(summary(rows))

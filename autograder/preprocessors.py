@@ -35,7 +35,7 @@ def _cases(assignment, grade_id, seed):
 
 
 class ProbeExecute(Execute):
-    """Execute the notebook; graded test cells call the student's functions with the grader's inputs."""
+    """Execute the notebook; graded test cells run student functions on the grader's inputs."""
 
     seed = Integer(0, help="Seed of the grader's inputs for this run.").tag(config=True)
 

@@ -1,8 +1,9 @@
 """One graded call and its judge, and the verdict of a graded test cell."""
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

@@ -4,11 +4,11 @@ import numpy as np
 
 from autograder.checks.case import Case
 from autograder.reference import softmax_vs_hardmax as ref
+from course_lib.checking import describe_mismatch
 from course_lib.checks.softmax_vs_hardmax import (
     hardmax_problem,
     softmax_problem,
 )
-from course_lib.checking import describe_mismatch
 
 
 def _one_hot(labels, classes):

@@ -1,0 +1,46 @@
+"""The Binder environment and the pip project declare the same runtime packages."""
+
+import re
+
+import tomllib
+import yaml
+
+from tests.helpers import REPO
+
+
+def _split(requirement):
+    name, spec = re.match(r"^([A-Za-z0-9_.\-]+)\s*(.*)$", requirement.strip()).groups()
+    return name.lower().replace("_", "-"), spec.replace(" ", "")
+
+
+def test_environment_yml_matches_pyproject():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    pip_side = dict(_split(r) for r in project["dependencies"])
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    conda_side = dict(_split(d) for d in env["dependencies"]
+                      if isinstance(d, str) and not d.startswith(("python", "pip")))
+    assert conda_side == pip_side
+
+
+def test_environment_installs_the_project():
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    pip_lists = [d["pip"] for d in env["dependencies"] if isinstance(d, dict)]
+    assert pip_lists and "-e ." in pip_lists[0]
+
+
+def test_publish_copies_only_what_students_need(tmp_path):
+    import subprocess
+    import sys
+
+    dest = tmp_path / "public"
+    proc = subprocess.run([sys.executable, "-m", "autograder", "publish", str(dest)],
+                          cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in dest.iterdir()) == [
+        "README.md", "course_lib", "environment.yml", "notebooks", "pyproject.toml"]
+    assert 'packages = ["course_lib"]' in (dest / "pyproject.toml").read_text()
+    everything = "".join(p.read_text(errors="ignore") for p in dest.rglob("*") if p.is_file())
+    assert "BEGIN SOLUTION" not in everything and "BEGIN HIDDEN TESTS" not in everything
+    again = subprocess.run([sys.executable, "-m", "autograder", "publish", str(dest)],
+                           cwd=REPO, capture_output=True, text=True)
+    assert again.returncode == 2 and "not empty" in again.stderr

@@ -1,0 +1,106 @@
+"""Masters and student notebooks: no outputs committed, run top to bottom, no leaks, no drift."""
+
+import re
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from autograder.checks import checks_for
+from autograder.course import assignments, graded_cells, master_path
+from autograder.release import release
+from tests.helpers import REPO
+
+ASSIGNMENTS = assignments()
+ANSWER_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS",
+                  "### END HIDDEN TESTS", "run_in_process")
+
+
+def _execute(nb, workdir, allow_errors):
+    client = NotebookClient(nb, timeout=180, kernel_name="python3", allow_errors=allow_errors,
+                            resources={"metadata": {"path": str(workdir)}})
+    client.execute()
+    return nb
+
+
+def _errors(nb):
+    return [(i, o) for i, c in enumerate(nb.cells) if c.cell_type == "code"
+            for o in c.outputs if o.output_type == "error"]
+
+
+def _nbgrader(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+def test_there_are_assignments():
+    assert "04_softmax_vs_hardmax" in ASSIGNMENTS
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_master_has_no_outputs(assignment):
+    nb = nbformat.read(master_path(assignment), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, cell.source[:80]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_graded_cells_follow_the_conventions(assignment):
+    nb = nbformat.read(master_path(assignment), as_version=4)
+    solutions = [_nbgrader(c)["grade_id"] for c in nb.cells if _nbgrader(c).get("solution")]
+    for cell in nb.cells:
+        if _nbgrader(cell).get("solution"):
+            assert re.search(rf"^def {_nbgrader(cell)['grade_id']}\(|^class "
+                             rf"{_nbgrader(cell)['grade_id']}\b", cell.source, re.M), cell.source
+    checks = checks_for(assignment)
+    for grade_id, points in graded_cells(assignment):
+        assert points > 0
+        assert any(grade_id.startswith(f"test_{name}") for name in solutions), grade_id
+        assert grade_id in checks, f"{grade_id} has no grader cases"
+    assert set(checks) == {g for g, _ in graded_cells(assignment)}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_master_runs_top_to_bottom_and_passes_its_checks(assignment, tmp_path):
+    nb = _execute(nbformat.read(master_path(assignment), as_version=4), tmp_path, True)
+    assert _errors(nb) == []
+    for cell in nb.cells:
+        if _nbgrader(cell).get("grade") and cell.cell_type == "code":
+            assert any(o.output_type == "stream" for o in cell.outputs), cell.source[:80]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_student_notebook_has_no_solutions_or_hidden_tests(assignment):
+    student = (REPO / "notebooks" / f"{assignment}.ipynb").read_text()
+    for marker in ANSWER_MARKERS:
+        assert marker not in student
+    nb = nbformat.read(master_path(assignment), as_version=4)
+    for cell in nb.cells:
+        if _nbgrader(cell).get("solution"):
+            body = cell.source.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
+            for line in body.strip().splitlines():
+                if len(line.strip()) > 12:
+                    assert line.strip() not in student, line
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_student_notebook_runs_and_stubs_raise(assignment, tmp_path):
+    nb = nbformat.read(REPO / "notebooks" / f"{assignment}.ipynb", as_version=4)
+    nb = _execute(nb, tmp_path, True)
+    names = {o.ename for _, o in _errors(nb)}
+    assert "NotImplementedError" in names
+    assert names <= {"NotImplementedError", "NameError"}, names
+    for cell in nb.cells:
+        if _nbgrader(cell).get("grade") and cell.cell_type == "code":
+            assert [o.ename for o in cell.outputs if o.output_type == "error"] == [
+                "NotImplementedError"], cell.source[:80]
+
+
+def test_notebooks_folder_is_exactly_the_release(tmp_path):
+    written = release(out_dir=tmp_path)
+    assert sorted(p.name for p in written) == sorted(
+        p.name for p in (REPO / "notebooks").glob("*.ipynb"))
+    for path in written:
+        committed = (REPO / "notebooks" / path.name).read_bytes()
+        assert committed == path.read_bytes(), (
+            f"notebooks/{path.name} differs from the release: run `python -m autograder release`")
