@@ -26,6 +26,8 @@ def main(argv=None):
     gr.add_argument("--seed", type=int, default=None,
                     help="seed of the grader's hidden inputs (default: a fresh one per run)")
     gr.add_argument("--timeout", type=int, default=60, help="seconds allowed per cell")
+    gr.add_argument("--jobs", type=int, default=None,
+                    help="submissions graded at once (default: the machine's cores)")
     gr.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     # nbgrader's gradebook triggers SQLAlchemy warnings that say nothing to an instructor.
@@ -42,7 +44,8 @@ def main(argv=None):
             print(f"published the student course to {publish(args.dest)}")
             return 0
         rows = grade(args.submissions, args.out, only=args.only, seed=args.seed,
-                     timeout=args.timeout, progress=not args.no_progress)
+                     timeout=args.timeout, jobs=args.jobs,
+                     progress=not args.no_progress)
     except (GradingError, ReleaseError, FileExistsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -2,12 +2,18 @@
 
 Layout read: SUBMISSIONS/<student_id>/<assignment>/<assignment>.ipynb.
 Written: OUT/grades.csv, OUT/feedback/<student_id>/<assignment>.html, and
-nbgrader's own course directory in OUT/.nbgrader (gradebook, autograded copies).
+OUT/.results/<student_id>/<assignment>.json, the durable record of each graded
+submission (its rows and the hash of the notebook graded). A run that is
+killed and started again grades only what has no up-to-date record, so
+nothing is lost or graded twice. Each worker process has a scratch nbgrader
+course directory of its own in OUT/.nbgrader/ (gradebook, autograded copies).
 """
 
 import csv
+import hashlib
 import html
 import json
+import os
 import random
 import shutil
 import sys
@@ -18,6 +24,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.course import SOURCE_DIR, assignments, graded_cells, nbgrader_api
+from autograder.executors import LocalExecutor
 
 CSV_COLUMNS = ["student_id", "assignment", "grade_id", "score", "max_score", "status", "message"]
 
@@ -85,13 +92,13 @@ def _write_plain_feedback(path, student, assignment, rows):
 
 
 class Grader:
-    """Grades submissions of a class into `out`, one submission at a time."""
+    """Grades submissions into `out`, one at a time, in its own nbgrader course directory."""
 
-    def __init__(self, out, *, seed=None, timeout=60):
+    def __init__(self, out, *, seed, timeout=60, root=None):
         self.out = Path(out)
-        self.root = self.out / ".nbgrader"
+        self.root = Path(root) if root else self.out / ".nbgrader" / "main"
         self.verdict_dir = self.out / ".verdicts"
-        self.seed = random.SystemRandom().randrange(2**31) if seed is None else int(seed)
+        self.seed = int(seed)
         self.api = nbgrader_api(self.root, **{
             "ProbeExecute.seed": self.seed, "JudgeProbes.seed": self.seed,
             "JudgeProbes.verdict_dir": str(self.verdict_dir), "Execute.timeout": timeout})
@@ -189,15 +196,27 @@ def discover(submissions, only=None):
     return students, chosen
 
 
+def _atomic_write(path, text):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+
+
 def write_csv(path, rows):
     """Write grades.csv atomically."""
-    tmp = Path(str(path) + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(CSV_COLUMNS)
-        for row in rows:
-            writer.writerow(row.as_list())
-    tmp.replace(path)
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow(row.as_list())
+    _atomic_write(path, buffer.getvalue())
 
 
 def summary(rows):
@@ -215,21 +234,86 @@ def summary(rows):
     return "\n".join(lines)
 
 
-def grade(submissions, out, *, only=None, seed=None, timeout=60, progress=True):
-    """Grade every submission; return the rows written to OUT/grades.csv."""
+def _fingerprint(submissions, student, assignment):
+    """sha256 of the submitted notebook (or a marker when it is missing)."""
+    path = Path(submissions) / student / assignment / f"{assignment}.ipynb"
+    if not path.is_file():
+        return "missing"
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _record_path(out, student, assignment):
+    return Path(out) / ".results" / student / f"{assignment}.json"
+
+
+def _load_record(out, student, assignment, fingerprint, seed):
+    """The rows of an up-to-date record of this submission, or None."""
+    try:
+        record = json.loads(_record_path(out, student, assignment).read_text())
+    except (OSError, ValueError):
+        return None
+    if record.get("sha256") != fingerprint or record.get("seed") != seed:
+        return None
+    return [Row(**row) for row in record["rows"]]
+
+
+def _run_seed(out, seed):
+    """The seed of this grading folder: kept from an earlier run unless one is given."""
+    state = Path(out) / ".run.json"
+    try:
+        previous = json.loads(state.read_text()).get("seed")
+    except (OSError, ValueError):
+        previous = None
+    if seed is None:
+        seed = previous if previous is not None else random.SystemRandom().randrange(2**31)
+    if seed != previous:
+        _atomic_write(state, json.dumps({"seed": int(seed)}))
+    return int(seed)
+
+
+def _setup_worker(out, seed, timeout, submissions):
+    root = Path(out) / ".nbgrader" / f"worker-{os.getpid()}"
+    return Grader(out, seed=seed, timeout=timeout, root=root), submissions
+
+
+def _grade_job(context, job):
+    grader, submissions = context
+    student, assignment = job
+    rows = grader.grade_one(submissions, student, assignment)
+    return [row.__dict__ for row in rows]
+
+
+def grade(submissions, out, *, only=None, seed=None, timeout=60, jobs=None, progress=True,
+          executor=None):
+    """Grade every submission not graded yet; return all rows, also written to OUT/grades.csv."""
     students, chosen = discover(submissions, only)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    grader = Grader(out, seed=seed, timeout=timeout)
-    jobs = [(s, a) for s in students for a in chosen]
-    rows = []
-    bar = _progress(len(jobs), progress)
-    for student, assignment in jobs:
-        rows.extend(grader.grade_one(submissions, student, assignment))
+    seed = _run_seed(out, seed)
+    scratch = out / ".nbgrader"
+    if scratch.exists():
+        shutil.rmtree(scratch)  # scratch only: every result lives in OUT/.results
+    pairs = [(s, a) for s in students for a in chosen]
+    fingerprints = {pair: _fingerprint(submissions, *pair) for pair in pairs}
+    done = {}
+    for pair in pairs:
+        rows = _load_record(out, *pair, fingerprints[pair], seed)
+        if rows is not None:
+            done[pair] = rows
+    todo = [pair for pair in pairs if pair not in done]
+    bar = _progress(len(pairs), progress)
+    bar.update(len(done))
+    executor = executor or LocalExecutor(jobs)
+    for pair, rows in executor.run(_setup_worker, (str(out), seed, timeout, str(submissions)),
+                                   _grade_job, todo):
+        record = {"sha256": fingerprints[pair], "seed": seed, "rows": rows}
+        _atomic_write(_record_path(out, *pair), json.dumps(record, indent=1))
+        done[pair] = [Row(**row) for row in rows]
         bar.update(1)
     bar.close()
-    write_csv(out / "grades.csv", rows)
-    return rows
+    all_rows = [row for pair in pairs for row in done[pair]]
+    write_csv(out / "grades.csv", all_rows)
+    return all_rows
 
 
 def _progress(total, enabled):
