@@ -7,6 +7,7 @@ import warnings
 from autograder.grading import GradingError, grade, summary
 from autograder.publish import publish
 from autograder.release import ReleaseError, release
+from autograder.sandbox import Limits
 
 
 def main(argv=None):
@@ -26,6 +27,10 @@ def main(argv=None):
     gr.add_argument("--seed", type=int, default=None,
                     help="seed of the grader's hidden inputs (default: a fresh one per run)")
     gr.add_argument("--timeout", type=int, default=60, help="seconds allowed per cell")
+    gr.add_argument("--notebook-timeout", type=int, default=600,
+                    help="seconds allowed per notebook")
+    gr.add_argument("--memory-mb", type=int, default=4096, help="memory limit per kernel")
+    gr.add_argument("--cpu-seconds", type=int, default=600, help="CPU-time limit per kernel")
     gr.add_argument("--jobs", type=int, default=None,
                     help="submissions graded at once (default: the machine's cores)")
     gr.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -45,6 +50,9 @@ def main(argv=None):
             return 0
         rows = grade(args.submissions, args.out, only=args.only, seed=args.seed,
                      timeout=args.timeout, jobs=args.jobs,
+                     notebook_timeout=args.notebook_timeout,
+                     limits=Limits(memory_bytes=args.memory_mb * 2**20,
+                                   cpu_seconds=args.cpu_seconds),
                      progress=not args.no_progress)
     except (GradingError, ReleaseError, FileExistsError) as error:
         print(f"error: {error}", file=sys.stderr)

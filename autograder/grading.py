@@ -23,6 +23,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder import sandbox
 from autograder.course import SOURCE_DIR, assignments, graded_cells, nbgrader_api
 from autograder.executors import LocalExecutor
 
@@ -94,14 +95,16 @@ def _write_plain_feedback(path, student, assignment, rows):
 class Grader:
     """Grades submissions into `out`, one at a time, in its own nbgrader course directory."""
 
-    def __init__(self, out, *, seed, timeout=60, root=None):
+    def __init__(self, out, *, seed, timeout=60, notebook_timeout=600, root=None,
+                 overrides=None):
         self.out = Path(out)
         self.root = Path(root) if root else self.out / ".nbgrader" / "main"
         self.verdict_dir = self.out / ".verdicts"
         self.seed = int(seed)
         self.api = nbgrader_api(self.root, **{
             "ProbeExecute.seed": self.seed, "JudgeProbes.seed": self.seed,
-            "JudgeProbes.verdict_dir": str(self.verdict_dir), "Execute.timeout": timeout})
+            "JudgeProbes.verdict_dir": str(self.verdict_dir), "Execute.timeout": timeout,
+            "ProbeExecute.notebook_timeout": notebook_timeout, **(overrides or {})})
         self._released = set()
 
     def prepare(self, assignment):
@@ -271,9 +274,16 @@ def _run_seed(out, seed):
     return int(seed)
 
 
-def _setup_worker(out, seed, timeout, submissions):
+def _setup_worker(out, seed, settings, submissions):
+    """Once per worker process: its own nbgrader course directory and sandboxed kernel."""
     root = Path(out) / ".nbgrader" / f"worker-{os.getpid()}"
-    return Grader(out, seed=seed, timeout=timeout, root=root), submissions
+    overrides = sandbox.install_kernel(
+        root, hide=sandbox.paths_to_hide(out, submissions), limits=settings["limits"],
+        enabled=settings["isolate"], uid=60000 + os.getpid() % 5000)
+    grader = Grader(out, seed=seed, timeout=settings["timeout"],
+                    notebook_timeout=settings["notebook_timeout"], root=root,
+                    overrides=overrides)
+    return grader, submissions
 
 
 def _grade_job(context, job):
@@ -283,10 +293,22 @@ def _grade_job(context, job):
     return [row.__dict__ for row in rows]
 
 
-def grade(submissions, out, *, only=None, seed=None, timeout=60, jobs=None, progress=True,
-          executor=None):
+def isolation(limits=None, *, allow_unisolated=True):
+    """(settings part, one line for the terminal) describing how kernels will be isolated."""
+    limits = limits or sandbox.Limits()
+    enabled, reason = sandbox.namespaces_available()
+    if not enabled and not allow_unisolated:
+        raise GradingError(f"cannot isolate student kernels: {reason}")
+    return {"isolate": enabled, "limits": limits}, sandbox.describe(enabled, reason, limits)
+
+
+def grade(submissions, out, *, only=None, seed=None, timeout=60, notebook_timeout=600,
+          jobs=None, progress=True, executor=None, limits=None, log=print):
     """Grade every submission not graded yet; return all rows, also written to OUT/grades.csv."""
     students, chosen = discover(submissions, only)
+    settings, line = isolation(limits)
+    settings.update(timeout=timeout, notebook_timeout=notebook_timeout)
+    log(line)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     seed = _run_seed(out, seed)
@@ -304,8 +326,8 @@ def grade(submissions, out, *, only=None, seed=None, timeout=60, jobs=None, prog
     bar = _progress(len(pairs), progress)
     bar.update(len(done))
     executor = executor or LocalExecutor(jobs)
-    for pair, rows in executor.run(_setup_worker, (str(out), seed, timeout, str(submissions)),
-                                   _grade_job, todo):
+    setup_args = (str(out.resolve()), seed, settings, str(Path(submissions).resolve()))
+    for pair, rows in executor.run(_setup_worker, setup_args, _grade_job, todo):
         record = {"sha256": fingerprints[pair], "seed": seed, "rows": rows}
         _atomic_write(_record_path(out, *pair), json.dumps(record, indent=1))
         done[pair] = [Row(**row) for row in rows]

@@ -10,8 +10,11 @@ nbgrader's SaveAutoGrades scores.
 
 import json
 import os
+import signal
+import time
 
 from jupyter_core.utils import run_sync
+from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
@@ -35,13 +38,87 @@ def _cases(assignment, grade_id, seed):
 
 
 class ProbeExecute(Execute):
-    """Execute the notebook; graded test cells run student functions on the grader's inputs."""
+    """Execute the notebook; graded test cells run student functions on the grader's inputs.
+
+    Also bounds the whole run: a wall-clock budget for the notebook, a cap on the
+    output kept per cell, and, when the kernel dies, a named error on every cell
+    that could not run instead of an aborted grading.
+    """
 
     seed = Integer(0, help="Seed of the grader's inputs for this run.").tag(config=True)
+    notebook_timeout = Integer(
+        600, help="Seconds allowed for the whole notebook; cells after that are not run.").tag(
+        config=True)
+    max_output_bytes = Integer(
+        1_000_000, help="Output kept per cell; the rest is dropped with a note.").tag(config=True)
 
     def preprocess(self, nb, resources, *args, **kwargs):
         self._assignment = resources["nbgrader"]["assignment"]
+        self._deadline = time.monotonic() + self.notebook_timeout
+        self._dead_at = None
+        self._output_bytes = {}
+        self.timeout_func = self._cell_timeout
         return super().preprocess(nb, resources, *args, **kwargs)
+
+    def _cell_timeout(self, cell):
+        remaining = self._deadline - time.monotonic()
+        return max(1, int(min(self.timeout or remaining, remaining)))
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if self._dead_at is not None:
+            cell.outputs = [_error("DeadKernelError", f"not run: the kernel stopped in cell "
+                                                      f"{self._dead_at + 1}")]
+            return cell, resources
+        if time.monotonic() >= self._deadline:
+            cell.outputs = [_error("NotebookTimeoutError", "not run: the notebook used up its "
+                                   f"{self.notebook_timeout} s")]
+            return cell, resources
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._dead_at = index
+            cell.outputs.append(_error("DeadKernelError", "the kernel stopped while running "
+                                                          "this cell"))
+            return cell, self.resources
+        if any(o.get("output_type") == "error" for o in cell.outputs):
+            self._kill_strays()
+        return cell, resources
+
+    def _kill_strays(self):
+        """Kill processes the student's code left running inside the kernel's namespace."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if process is None:
+            return
+        try:
+            children = [int(p) for p in open(f"/proc/{process.pid}/task/{process.pid}/children")
+                        .read().split()]
+            namespace = os.readlink(f"/proc/{children[0]}/ns/pid") if children else None
+        except (OSError, IndexError):
+            return
+        if namespace is None or namespace == os.readlink("/proc/self/ns/pid"):
+            return
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and int(entry) not in children:
+                try:
+                    if os.readlink(f"/proc/{entry}/ns/pid") == namespace:
+                        os.kill(int(entry), signal.SIGKILL)
+                except OSError:
+                    continue
+
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        if MIME not in content.get("data", {}):  # the grader's own results always pass
+            size = len(json.dumps(content, default=str))
+            used = self._output_bytes.get(cell_index, 0)
+            self._output_bytes[cell_index] = used + size
+            if used + size > self.max_output_bytes:
+                if used <= self.max_output_bytes:
+                    outs.append(NotebookNode(output_type="stream", name="stdout", text=(
+                        f"\n[output cut: over {self.max_output_bytes} bytes]\n")))
+                return None
+        return super().output(outs, msg, display_id, cell_index)
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None,
                                  store_history=True):
@@ -65,15 +142,25 @@ class ProbeExecute(Execute):
     execute_cell = run_sync(async_execute_cell)
 
 
+def _error(name, message):
+    return NotebookNode(output_type="error", ename=name, evalue=message,
+                        traceback=[f"{name}: {message}"])
+
+
 def _status_without_results(cell):
     """Why a graded cell produced no probe results, from its outputs."""
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
             name = output.get("ename", "")
             if name == "CellTimeoutError":
-                return "timeout", "the cell did not finish before the time limit"
+                return "timeout", ("the cell did not finish before the time limit: "
+                                   "look for an endless loop")
             if name in ("DeadKernelError", "UnresponsiveKernelError"):
-                return "kernel_died", "the Python kernel stopped while running this cell"
+                return "kernel_died", ("the Python kernel stopped: the code called exit, "
+                                       "crashed, or went over the memory, CPU-time or process "
+                                       f"limits ({output.get('evalue', '')})")
+            if name == "NotebookTimeoutError":
+                return "timeout", "the notebook went over its total time limit"
             return "error", f"the cell raised {name}: {str(output.get('evalue', ''))[:300]}"
     return "no_result", "the cell produced no result: was the kernel stopped before it ran?"
 
@@ -89,6 +176,12 @@ class JudgeProbes(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         self._assignment = resources["nbgrader"]["assignment"]
         self._verdicts = {}
+        self._cell_errors = {}
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            if grade_id and utils.is_solution(cell) and errors:
+                self._cell_errors[grade_id] = errors[0]
         nb, resources = super().preprocess(nb, resources)
         if self.verdict_dir:
             folder = os.path.join(self.verdict_dir, resources["nbgrader"]["student"])
@@ -113,9 +206,28 @@ class JudgeProbes(NbGraderPreprocessor):
             verdict = Verdict(*_status_without_results(cell), 0, len(cases))
         else:
             verdict = judge_results(cases, data.get("results"))
+        if verdict.status in ("not_defined", "exception") and self._cell_errors:
+            verdict = self._blame_answer_cell(verdict, cases)
         self._verdicts[grade_id] = verdict.__dict__
         cell.outputs = [_verdict_output(grade_id, verdict)]
         return cell, resources
+
+    def _blame_answer_cell(self, verdict, cases):
+        """Name the error of the answer cell when it is why the function is missing or broken."""
+        names = {case.function for case in cases} | {
+            a["__global__"] for case in cases for a in case.args
+            if isinstance(a, dict) and "__global__" in a}
+        for name in sorted(names):
+            error = self._cell_errors.get(name)
+            if error is None:
+                continue
+            ename = error.get("ename", "Error")
+            syntax = ename in ("SyntaxError", "IndentationError")
+            status = "syntax_error" if syntax else "cell_error"
+            evalue = str(error.get("evalue", ""))[:200]
+            return Verdict(status, f"the cell that defines {name} raised {ename}: {evalue}",
+                           verdict.cases_passed, verdict.cases_total)
+        return verdict
 
 
 def _verdict_output(grade_id, verdict):

@@ -61,16 +61,26 @@ def call_one(call, namespace):
         kwargs = {k: _bind(_split_globals(v), namespace)
                   for k, v in call.get("kwargs", {}).items()}
         value = function(*args, **kwargs)
-        record.update(ok=True, value=codec.encode(value))
     except Exception as error:  # the student's error is the result
-        frames = traceback.extract_tb(error.__traceback__)
-        where = next((f"line {f.lineno} of {f.name}" for f in reversed(frames)
-                      if f.filename.startswith("<ipython-input") or "ipykernel" in f.filename),
-                     None)
         record.update(ok=False, error=type(error).__name__, message=str(error)[:500],
-                      where=where)
+                      where=_where(error))
+    else:
+        try:
+            record.update(ok=True, value=codec.encode(value))
+        except Exception as error:  # a value that is not plain data
+            record.update(ok=False, error="UnsendableResult",
+                          message=f"{type(value).__name__}: {str(error)[:200]}")
     record["seconds"] = time.perf_counter() - start
     return record
+
+
+def _where(error):
+    """'line N of the notebook cell' where the student's code raised, if it did."""
+    frames = traceback.extract_tb(error.__traceback__)
+    for frame in reversed(frames):
+        if frame.filename.startswith("<ipython-input") or "ipykernel_" in frame.filename:
+            return f"line {frame.lineno} of its cell"
+    return None
 
 
 def collect(namespace, payload):

@@ -86,6 +86,9 @@ def _judge_one(case, record):
                                    "before the checks")
         if error == "NotImplementedError":
             return "not_implemented", f"{case.function} is not implemented yet"
+        if error == "UnsendableResult":
+            return "invalid_result", (f"{case.function} returned a {message.split(':')[0]}; "
+                                      "return numbers or plain numpy arrays")
         where = f" at {record['where']}" if record.get("where") else ""
         return "exception", f"{case.function} raised {error}{where}: {message}"
     try:
