@@ -26,8 +26,38 @@ from course_lib.probe import MIME, make_payload
 
 
 def is_graded_test(cell):
-    """A code cell that carries points and is not a solution cell."""
-    return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
+    """A code cell that carries points, has a grade_id and is not a solution cell."""
+    return (cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
+            and "grade_id" in cell.metadata.get("nbgrader", {}))
+
+
+class RepairSubmission(NbGraderPreprocessor):
+    """Drop nbgrader metadata that nbgrader itself would choke on, before its own checks.
+
+    A cell that repeats an earlier cell's grade_id, or whose grade_id the master does
+    not have, becomes an ordinary cell (nbgrader would otherwise stop grading the whole
+    notebook). The master's cells are then restored by OverwriteCells as usual; a graded
+    cell that is gone gets status cell_missing.
+    """
+
+    def preprocess(self, nb, resources):
+        from nbgrader.api import Gradebook
+
+        with Gradebook(resources["nbgrader"]["db_url"]) as gradebook:
+            notebook = gradebook.find_notebook(resources["nbgrader"]["notebook"],
+                                               resources["nbgrader"]["assignment"])
+            known = {cell.name for cell in notebook.source_cells}
+        seen = set()
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader")
+            if meta is None:
+                continue
+            grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+            if grade_id not in known or grade_id in seen:
+                del cell.metadata["nbgrader"]
+                continue
+            seen.add(grade_id)
+        return nb, resources
 
 
 def _cases(assignment, grade_id, seed):
@@ -75,6 +105,7 @@ class ProbeExecute(Execute):
             cell.outputs = [_error("NotebookTimeoutError", "not run: the notebook used up its "
                                    f"{self.notebook_timeout} s")]
             return cell, resources
+        self._timed_out = False
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
@@ -82,9 +113,14 @@ class ProbeExecute(Execute):
             cell.outputs.append(_error("DeadKernelError", "the kernel stopped while running "
                                                           "this cell"))
             return cell, self.resources
-        if any(o.get("output_type") == "error" for o in cell.outputs):
-            self._kill_strays()
+        if self._timed_out:
+            cell.outputs.append(_error("CellTimeoutError", "the cell did not finish in time"))
+        self._kill_strays()
         return cell, resources
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self._timed_out = True
+        return await super()._async_handle_timeout(timeout, cell)
 
     def _kill_strays(self):
         """Kill processes the student's code left running inside the kernel's namespace."""
@@ -149,19 +185,19 @@ def _error(name, message):
 
 def _status_without_results(cell):
     """Why a graded cell produced no probe results, from its outputs."""
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "error":
-            name = output.get("ename", "")
-            if name == "CellTimeoutError":
-                return "timeout", ("the cell did not finish before the time limit: "
-                                   "look for an endless loop")
-            if name in ("DeadKernelError", "UnresponsiveKernelError"):
-                return "kernel_died", ("the Python kernel stopped: the code called exit, "
-                                       "crashed, or went over the memory, CPU-time or process "
-                                       f"limits ({output.get('evalue', '')})")
-            if name == "NotebookTimeoutError":
-                return "timeout", "the notebook went over its total time limit"
-            return "error", f"the cell raised {name}: {str(output.get('evalue', ''))[:300]}"
+    errors = {o.get("ename", ""): o for o in cell.get("outputs", [])
+              if o.get("output_type") == "error"}
+    if "CellTimeoutError" in errors:
+        return "timeout", "the cell did not finish before the time limit: look for an endless loop"
+    if "NotebookTimeoutError" in errors:
+        return "timeout", "the notebook went over its total time limit"
+    for name in ("DeadKernelError", "UnresponsiveKernelError"):
+        if name in errors:
+            return "kernel_died", ("the Python kernel stopped: the code called exit, crashed, "
+                                   "or went over the memory, CPU-time or process limits "
+                                   f"({errors[name].get('evalue', '')})")
+    for name, output in errors.items():
+        return "error", f"the cell raised {name}: {str(output.get('evalue', ''))[:300]}"
     return "no_result", "the cell produced no result: was the kernel stopped before it ran?"
 
 

@@ -57,11 +57,16 @@ def call_one(call, namespace):
     start = time.perf_counter()
     try:
         function = _resolve(call["function"], namespace)
+    except (NameError, ImportError, AttributeError) as error:
+        record.update(ok=False, error=type(error).__name__, message=str(error)[:500],
+                      stage="lookup", seconds=0.0)
+        return record
+    try:
         args = _bind(_split_globals(call.get("args", [])), namespace)
         kwargs = {k: _bind(_split_globals(v), namespace)
                   for k, v in call.get("kwargs", {}).items()}
         value = function(*args, **kwargs)
-    except Exception as error:  # the student's error is the result
+    except (Exception, SystemExit) as error:  # the student's error is the result
         record.update(ok=False, error=type(error).__name__, message=str(error)[:500],
                       where=_where(error))
     else:

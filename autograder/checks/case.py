@@ -81,7 +81,7 @@ def _judge_one(case, record):
         return "no_result", f"{case.function} produced no result"
     if not record.get("ok"):
         error, message = str(record.get("error")), str(record.get("message", ""))[:300]
-        if error == "NameError":
+        if error == "NameError" and record.get("stage") == "lookup":
             return "not_defined", (f"{message}: keep the function's name and run its cell "
                                    "before the checks")
         if error == "NotImplementedError":
