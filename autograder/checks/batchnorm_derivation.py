@@ -1,0 +1,180 @@
+"""Grader cases for 02_batchnorm_derivation.
+
+The student's cache is their own object: every case goes through a driver of
+`course_lib.checks.batchnorm_derivation` that calls the student's forward pass
+(and backward pass) and returns data only. The backward pass is judged twice:
+against the reference values and against centred-difference gradients of the
+student's own forward pass, computed in their kernel by the driver.
+
+Ordinary cases use units whose standard deviation is between 1 and 3, where
+eps = 1e-5 moves results by less than 2e-5 relative (tolerance RTOL = 1e-4):
+the placement of eps is judged only by the cases built for it, a constant and
+a near-constant unit, and units whose variance is below eps.
+"""
+
+import numpy as np
+
+from autograder.checks.case import Case, global_ref
+from autograder.reference import batchnorm_derivation as ref
+from course_lib.checks.batchnorm_derivation import RTOL, RTOL_EPS, mismatch, unpack_grads
+
+FORWARD = "course_lib.checks.batchnorm_derivation:forward_output"
+BACKWARD = "course_lib.checks.batchnorm_derivation:backward_report"
+
+
+def _units(rng, n, m, low, high):
+    """Z (n, m) whose rows have means in [-3, 3] and standard deviations in [low, high]."""
+    noise = rng.normal(size=(n, m))
+    noise = (noise - noise.mean(axis=1, keepdims=True)) / noise.std(axis=1, keepdims=True)
+    return rng.uniform(-3, 3, size=(n, 1)) + rng.uniform(low, high, size=(n, 1)) * noise
+
+
+def _params(rng, n):
+    gamma = rng.uniform(0.5, 2.0, size=(n, 1)) * rng.choice([-1.0, 1.0], size=(n, 1))
+    return gamma, rng.uniform(-2.0, 2.0, size=(n, 1))
+
+
+def _forward_case(name, Z, gamma, beta, eps=None, rtol=RTOL):
+    expected, _ = ref.batchnorm_forward(Z, gamma, beta, 1e-5 if eps is None else eps)
+    known = [(ref.forward_variant(kind, Z, gamma, beta, 1e-5 if eps is None else eps), sentence)
+             for kind, sentence in ref.FORWARD_MISTAKES.items()]
+
+    def judge(Z_tilde):
+        if isinstance(Z_tilde, dict):
+            return ("batchnorm_forward should return a pair (Z_tilde, cache), "
+                    f"not a {Z_tilde.get('not_a_pair')}")
+        if (isinstance(Z_tilde, np.ndarray) and Z_tilde.shape == Z.shape
+                and not np.all(np.isfinite(Z_tilde)) and np.all(np.isfinite(expected))):
+            return ("Z_tilde contains nan or inf: a unit whose values are all equal has "
+                    "variance 0, so divide by sqrt(var + eps), never by sqrt(var)")
+        return mismatch(Z_tilde, expected, name="Z_tilde", rtol=rtol, m=Z.shape[1], known=known)
+
+    args = (global_ref("batchnorm_forward"), Z, gamma, beta)
+    return Case(name, FORWARD, args if eps is None else args + (eps,), judge)
+
+
+def forward_cases(rng):
+    """Values on a square and on non-square shapes, ordinary units."""
+    cases = []
+    for n, m in [(4, 4), (3, 6), (6, 3)]:
+        Z = _units(rng, n, m, 1.0, 3.0)
+        cases.append(_forward_case(f"Z of shape ({n}, {m})", Z, *_params(rng, n)))
+    return cases
+
+
+def forward_eps_cases(rng):
+    """A constant unit (variance 0: nan without eps) and near-constant units (eps's place)."""
+    Z = _units(rng, 3, 6, 1.0, 3.0)
+    Z[1] = float(rng.integers(-3, 4))
+    near = _units(rng, 4, 5, 1.0, 3.0)
+    near[2] = rng.uniform(1, 2) + 1e-4 * (near[2] - near[2].mean()) / near[2].std()
+    small = _units(rng, 3, 4, 1.0, 3.0)
+    small[0] = 0.5 + 1e-2 * (small[0] - small[0].mean()) / small[0].std()
+    return [
+        _forward_case("a unit whose values are all equal", Z, *_params(rng, 3),
+                      rtol=RTOL_EPS),
+        _forward_case("a unit with variance 1e-8", near, *_params(rng, 4), rtol=RTOL_EPS),
+        _forward_case("a unit with variance 1e-4 and eps = 1e-3 passed as an argument",
+                      small, *_params(rng, 3), eps=1e-3, rtol=RTOL_EPS),
+    ]
+
+
+def _report_problem(result):
+    """(grads, None) from a backward_report, or (None, sentence)."""
+    if not isinstance(result, dict) or "grads" not in result:
+        return None, "the backward report could not be read"
+    return unpack_grads(result["grads"])
+
+
+def _judge_gradient(name, value, expected, numerical, known, rtol):
+    """Right only if `value` matches the reference, and the student's forward pass is right.
+
+    `numerical` is the centred-difference gradient of the student's own forward
+    pass: when it differs from the reference, the forward pass is wrong, and
+    the sentence says so first.
+    """
+    against_reference = mismatch(value, expected, name=name, rtol=rtol, known=known)
+    if mismatch(numerical, expected, name=name, rtol=rtol) is None:
+        return against_reference
+    if mismatch(value, numerical, name=name, rtol=rtol) is None:
+        return (f"{name} matches the numerical gradient of your batchnorm_forward, but "
+                "batchnorm_forward itself is wrong: fix it first")
+    if against_reference is None:
+        return (f"{name} has the right values, but batchnorm_forward is wrong, so this is not "
+                "the gradient of your forward pass: fix batchnorm_forward first")
+    return (f"batchnorm_forward is wrong (fix it first), and {name} is not the gradient of "
+            f"your forward pass either: {against_reference}")
+
+
+def _backward_case(name, Z, gamma, beta, dZ_tilde, parts, *, eps=1e-5, h=1e-5, rtol=RTOL):
+    expected = ref.batchnorm_backward(dZ_tilde, ref.batchnorm_forward(Z, gamma, beta, eps)[1])
+    variants = {kind: ref.backward_variant(kind, Z, gamma, beta, dZ_tilde, eps)
+                for kind in ref.BACKWARD_MISTAKES}
+    names = ("dZ", "dgamma", "dbeta")
+    swapped = "dgamma and dbeta are swapped: dbeta sums dZ_tilde, dgamma sums dZ_tilde * Z_norm"
+
+    def judge(result):
+        grads, problem = _report_problem(result)
+        if problem:
+            return problem
+        numerical = result["numerical"]
+        for i, part in enumerate(names):
+            if part not in parts:
+                continue
+            value = grads[i]
+            if part != "dZ" and np.shape(value) == Z.shape:
+                return (f"{part} has shape {Z.shape}, one entry per example: gamma and beta are "
+                        "shared by the m examples, so sum over the examples "
+                        f"(axis=1, keepdims=True) to get shape {expected[i].shape}")
+            if part == "dZ":
+                known = [(variants[k][0], s) for k, s in ref.BACKWARD_MISTAKES.items()]
+            else:
+                known = [(expected[3 - i], swapped)]
+            problem = _judge_gradient(part, value, expected[i], numerical[i], known, rtol)
+            if problem:
+                return problem
+        return None
+
+    args = (global_ref("batchnorm_forward"), global_ref("batchnorm_backward"), Z, gamma, beta,
+            dZ_tilde, eps, h)
+    return Case(name, BACKWARD, args, judge)
+
+
+def _backward_cases(rng, parts):
+    cases = []
+    for n, m in [(4, 4), (3, 6), (5, 3)]:
+        Z = _units(rng, n, m, 1.0, 3.0)
+        cases.append(_backward_case(f"Z of shape ({n}, {m})", Z, *_params(rng, n),
+                                    rng.normal(size=(n, m)), parts))
+    return cases
+
+
+def backward_cases(rng):
+    """dZ on a square and non-square shapes: reference values and your forward's gradient."""
+    return _backward_cases(rng, ("dZ",))
+
+
+def backward_params_cases(rng):
+    """dgamma and dbeta: shape (n, 1), not swapped, right values."""
+    return _backward_cases(rng, ("dgamma", "dbeta"))
+
+
+def backward_tiny_variance_cases(rng):
+    """dZ on units whose variance (1e-7 to 1e-6) is below eps: var + eps as in the forward."""
+    cases = []
+    for (n, m), eps in [((3, 5), 1e-5), ((4, 4), 1e-4)]:
+        Z = _units(rng, n, m, 3e-4, 1e-3)
+        cases.append(_backward_case(
+            f"Z of shape ({n}, {m}) with variances below eps = {eps:g}", Z, *_params(rng, n),
+            rng.normal(size=(n, m)), ("dZ",), eps=eps, h=1e-8,
+            rtol=RTOL_EPS))
+    return cases
+
+
+CHECKS = {
+    "test_batchnorm_forward": forward_cases,
+    "test_batchnorm_forward_eps": forward_eps_cases,
+    "test_batchnorm_backward": backward_cases,
+    "test_batchnorm_backward_params": backward_params_cases,
+    "test_batchnorm_backward_tiny_variance": backward_tiny_variance_cases,
+}

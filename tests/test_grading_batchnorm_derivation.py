@@ -1,0 +1,251 @@
+"""Grading 02_batchnorm_derivation: each known mistake loses its points, right variants keep them.
+
+Every submission is the master with its two solution cells replaced. The mistakes are those of
+issue 4; the right variants are a staged backward pass along the computation graph, a compact
+one-line one, and the equivalent mutant that drops the (zero) var term from dmu. The cases are
+checked twice: in process on several seeds (fast, no kernel), and end to end through
+`python -m autograder grade`.
+"""
+
+import numpy as np
+import pytest
+
+from autograder.checks import checks_for
+from autograder.checks.case import case_rng, judge_results
+from course_lib import probe
+from tests.helpers import (
+    master,
+    run_grader,
+    scores_by_student,
+    student_version,
+    with_solutions,
+    write_submission,
+)
+
+A = "02_batchnorm_derivation"
+FULL = {"test_batchnorm_forward": 2, "test_batchnorm_forward_eps": 1,
+        "test_batchnorm_backward": 2, "test_batchnorm_backward_params": 1,
+        "test_batchnorm_backward_tiny_variance": 1}
+ALL = dict.fromkeys(FULL)
+
+
+def forward(mu="Z.mean(axis=1, keepdims=True)", var="((Z - mu) ** 2).mean(axis=1, keepdims=True)",
+            std="np.sqrt(var + eps)", out="gamma * Z_norm + beta"):
+    """A compact forward pass (cache: Z_norm, gamma, std) with one of its lines changed."""
+    return (f"def batchnorm_forward(Z, gamma, beta, eps=1e-5):\n"
+            f"    mu = {mu}\n    var = {var}\n    std = {std}\n"
+            f"    Z_norm = (Z - mu) / std\n"
+            f"    return {out}, (Z_norm, gamma, std)\n")
+
+
+STAGED_FORWARD = """def batchnorm_forward(Z, gamma, beta, eps=1e-5):
+    m = Z.shape[1]
+    mu = np.sum(Z, axis=1, keepdims=True) / m
+    Zc = Z - mu
+    var = np.sum(Zc ** 2, axis=1, keepdims=True) / m
+    std = np.sqrt(var + eps)
+    inv = 1.0 / std
+    Z_norm = Zc * inv
+    return gamma * Z_norm + beta, (Z, mu, Zc, var, eps, std, inv, Z_norm, gamma)
+"""
+
+STAGED_LINES = {
+    "dbeta": "dbeta = np.sum(dZ_tilde, axis=1, keepdims=True)",
+    "dgamma": "dgamma = np.sum(dZ_tilde * Z_norm, axis=1, keepdims=True)",
+    "dvar": "dvar = np.sum(dZ_norm * Zc, axis=1, keepdims=True) * -0.5 * (var + eps) ** -1.5",
+    "dmu": ("dmu = np.sum(-dZ_norm * inv, axis=1, keepdims=True)"
+            " + dvar * np.mean(-2.0 * Zc, axis=1, keepdims=True)"),
+    "dZ": "dZ = dZ_norm * inv + dvar * 2.0 * Zc / m + dmu / m",
+    "return": "return dZ, dgamma, dbeta",
+}
+
+
+def staged(**changed):
+    """Forward and backward along the computation graph, with some backward lines changed."""
+    lines = {**STAGED_LINES, **changed}
+    body = "\n".join(f"    {lines[k]}" for k in ("dbeta", "dgamma"))
+    body += "\n    dZ_norm = dZ_tilde * gamma\n"
+    body += "\n".join(f"    {lines[k]}" for k in ("dvar", "dmu", "dZ", "return"))
+    backward = ("def batchnorm_backward(dZ_tilde, cache):\n"
+                "    Z, mu, Zc, var, eps, std, inv, Z_norm, gamma = cache\n"
+                f"    m = Z.shape[1]\n{body}\n")
+    return {"batchnorm_forward": STAGED_FORWARD, "batchnorm_backward": backward}
+
+
+COMPACT_ONE_LINE = {
+    "batchnorm_forward": (
+        "def batchnorm_forward(Z, gamma, beta, eps=1e-5):\n"
+        "    ivar = 1 / np.sqrt(Z.var(1, keepdims=True) + eps)\n"
+        "    xhat = (Z - Z.mean(1, keepdims=True)) * ivar\n"
+        "    return gamma * xhat + beta, {'xhat': xhat, 'gamma': gamma, 'ivar': ivar}\n"),
+    "batchnorm_backward": (
+        "def batchnorm_backward(dZ_tilde, cache):\n"
+        "    x, g, iv, N = cache['xhat'], cache['gamma'], cache['ivar'], dZ_tilde.shape[1]\n"
+        "    return (g * iv / N * (N * dZ_tilde - dZ_tilde.sum(1, keepdims=True)"
+        " - x * (dZ_tilde * x).sum(1, keepdims=True)),"
+        " (dZ_tilde * x).sum(1, keepdims=True), dZ_tilde.sum(1, keepdims=True))\n"),
+}
+
+RIGHT = {
+    "staged_backward_via_the_graph": staged(),
+    "compact_one_line_backward": COMPACT_ONE_LINE,
+    # sum(Z - mu) = 0, so the var term of dmu is 0: dropping it changes nothing
+    "equivalent_mutant_dmu_without_var_term": staged(
+        dmu="dmu = np.sum(-dZ_norm * inv, axis=1, keepdims=True)"),
+}
+
+FORWARD_FAILS = {"test_batchnorm_backward": "batchnorm_forward",
+                 "test_batchnorm_backward_params": "batchnorm_forward",
+                 "test_batchnorm_backward_tiny_variance": None}
+
+# student -> (solution cells, {grade_id that must fail: words its message must contain or None})
+MISTAKES = {
+    "forward_statistics_over_units": (
+        {"batchnorm_forward": forward(mu="Z.mean(axis=0, keepdims=True)",
+                                      var="((Z - mu) ** 2).mean(axis=0, keepdims=True)")},
+        {"test_batchnorm_forward": "over the units (axis 0)", "test_batchnorm_forward_eps": None,
+         **FORWARD_FAILS}),
+    "forward_statistics_without_keepdims": (  # broadcasts along the wrong axis when n == m
+        {"batchnorm_forward": forward(mu="Z.mean(axis=1)",
+                                      var="((Z - mu) ** 2).mean(axis=1)")},
+        {"test_batchnorm_forward": "keepdims=True", "test_batchnorm_forward_eps": None,
+         **FORWARD_FAILS}),
+    "forward_unbiased_variance": (
+        {"batchnorm_forward": forward(var="Z.var(axis=1, keepdims=True, ddof=1)")},
+        {"test_batchnorm_forward": "m - 1", "test_batchnorm_forward_eps": None,
+         **FORWARD_FAILS}),
+    "forward_eps_outside_sqrt": (
+        {"batchnorm_forward": forward(std="np.sqrt(var) + eps")},
+        {"test_batchnorm_forward_eps": "outside the square root",
+         "test_batchnorm_backward_tiny_variance": "batchnorm_forward"}),
+    "forward_eps_omitted": (
+        {"batchnorm_forward": forward(std="np.sqrt(var)")},
+        {"test_batchnorm_forward_eps": "nan",
+         "test_batchnorm_backward_tiny_variance": "batchnorm_forward"}),
+    "forward_gamma_beta_swapped": (
+        {"batchnorm_forward": forward(out="beta * Z_norm + gamma")},
+        {"test_batchnorm_forward": "swapped", "test_batchnorm_forward_eps": "swapped",
+         **FORWARD_FAILS}),
+    "backward_dmu_path_dropped": (
+        staged(dZ="dZ = dZ_norm * inv + dvar * 2.0 * Zc / m"),
+        {"test_batchnorm_backward": "path through mu",
+         "test_batchnorm_backward_tiny_variance": "path through mu"}),
+    "backward_dvar_path_dropped": (
+        staged(dZ="dZ = dZ_norm * inv + dmu / m"),
+        {"test_batchnorm_backward": "path through var",
+         "test_batchnorm_backward_tiny_variance": "path through var"}),
+    "backward_dmu_divided_by_m_twice": (
+        staged(dmu="dmu = np.sum(-dZ_norm * inv, axis=1, keepdims=True) / m"),
+        {"test_batchnorm_backward": "divided by m twice",
+         "test_batchnorm_backward_tiny_variance": "divided by m twice"}),
+    "backward_dgamma_dbeta_swapped": (
+        staged(**{"return": "return dZ, dbeta, dgamma"}),
+        {"test_batchnorm_backward_params": "swapped"}),
+    "backward_dgamma_not_summed": (
+        staged(dgamma="dgamma = dZ_tilde * Z_norm"),
+        {"test_batchnorm_backward_params": "dgamma has shape"}),
+    "backward_dbeta_not_summed": (
+        staged(dbeta="dbeta = dZ_tilde.copy()"),
+        {"test_batchnorm_backward_params": "dbeta has shape"}),
+    "backward_var_instead_of_var_plus_eps": (
+        staged(dvar="dvar = np.sum(dZ_norm * Zc, axis=1, keepdims=True) * -0.5 * var ** -1.5",
+               dmu="dmu = np.sum(-dZ_norm / np.sqrt(var), axis=1, keepdims=True)",
+               dZ="dZ = dZ_norm / np.sqrt(var) + dvar * 2.0 * Zc / m + dmu / m"),
+        {"test_batchnorm_backward_tiny_variance": "var + eps"}),
+    "backward_m_minus_1_in_dvar_path": (
+        staged(dZ="dZ = dZ_norm * inv + dvar * 2.0 * Zc / (m - 1) + dmu / m"),
+        {"test_batchnorm_backward": "m - 1", "test_batchnorm_backward_tiny_variance": "m - 1"}),
+}
+
+
+def _namespace(sources):
+    """The master's solution cells, some replaced by `sources`, run in a fresh namespace."""
+    cells = {c.metadata["nbgrader"]["grade_id"]: c.source for c in master(A).cells
+             if c.metadata.get("nbgrader", {}).get("solution")}
+    namespace = {"np": np}
+    for source in {**cells, **sources}.values():
+        exec(source, namespace)
+    return namespace
+
+
+def _failures(sources, seed):
+    """{grade_id: verdict} of the grader's cases that fail, run in this process."""
+    namespace, failed = _namespace(sources), {}
+    for grade_id, make_cases in checks_for(A).items():
+        cases = make_cases(case_rng(seed, grade_id))
+        verdict = judge_results(cases, [probe.call_one(c.request(), namespace) for c in cases])
+        if not verdict.ok:
+            failed[grade_id] = verdict
+    return failed
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+@pytest.mark.parametrize("student", sorted(RIGHT))
+def test_right_variants_pass_every_case(student, seed):
+    with np.errstate(all="ignore"):
+        assert _failures(RIGHT[student], seed) == {}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+@pytest.mark.parametrize("student", sorted(MISTAKES))
+def test_each_mistake_fails_exactly_its_cases(student, seed):
+    sources, expected = MISTAKES[student]
+    with np.errstate(all="ignore"):
+        failed = _failures(sources, seed)
+    assert set(failed) == set(expected), {g: v.message for g, v in failed.items()}
+    for grade_id, words in expected.items():
+        if words:
+            assert words in failed[grade_id].message, failed[grade_id].message
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("submissions")
+    out = tmp_path_factory.mktemp("graded")
+    write_submission(root, "correct", A, with_solutions(A))
+    write_submission(root, "untouched", A, student_version(A))
+    for student, sources in RIGHT.items():
+        write_submission(root, student, A, with_solutions(A, sources))
+    for student, (sources, _) in MISTAKES.items():
+        write_submission(root, student, A, with_solutions(A, sources))
+    proc, rows = run_grader(root, out)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out, proc, scores_by_student(rows)
+
+
+@pytest.mark.parametrize("student", ["correct", *sorted(RIGHT)])
+def test_right_submissions_get_full_marks(graded, student):
+    _, _, table = graded
+    assert {g: s for g, (s, _, _) in table[student].items()} == FULL, table[student]
+    assert {status for _, status, _ in table[student].values()} == {"ok"}
+
+
+def test_untouched_stub_scores_zero_with_a_status(graded):
+    _, _, table = graded
+    for grade_id, (score, status, message) in table["untouched"].items():
+        assert score == 0, grade_id
+        assert status == "not_implemented" and "not implemented" in message
+
+
+@pytest.mark.parametrize("student", sorted(MISTAKES))
+def test_mistake_loses_exactly_its_points(graded, student):
+    _, _, table = graded
+    expected = MISTAKES[student][1]
+    for grade_id, points in FULL.items():
+        score, status, message = table[student][grade_id]
+        if grade_id in expected:
+            assert score == 0, (grade_id, status, message)
+            assert status in ("wrong_answer", "exception"), (grade_id, status, message)
+            if expected[grade_id]:
+                assert expected[grade_id] in message, (grade_id, message)
+        else:
+            assert (score, status) == (points, "ok"), (grade_id, status, message)
+
+
+def test_feedback_names_the_mistake_and_hides_hidden_tests(graded):
+    out, _, table = graded
+    for student in table:
+        page = (out / "feedback" / student / f"{A}.html").read_text()
+        assert "BEGIN HIDDEN TESTS" not in page and "run_in_process" not in page
+    page = (out / "feedback" / "backward_var_instead_of_var_plus_eps" / f"{A}.html").read_text()
+    assert "var + eps" in page
