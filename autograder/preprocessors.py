@@ -18,7 +18,7 @@ from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Integer, Unicode
+from traitlets import Bool, Integer, Unicode
 
 from autograder.checks import checks_for
 from autograder.checks.case import Verdict, case_rng, judge_results
@@ -29,6 +29,15 @@ def is_graded_test(cell):
     """A code cell that carries points, has a grade_id and is not a solution cell."""
     return (cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
             and "grade_id" in cell.metadata.get("nbgrader", {}))
+
+
+DEMO_TAG = "demo"
+
+
+def is_demo(cell):
+    """An illustration the master tags 'demo': no graded function may depend on it."""
+    return (DEMO_TAG in cell.metadata.get("tags", []) and not utils.is_grade(cell)
+            and not utils.is_solution(cell))
 
 
 class RepairSubmission(NbGraderPreprocessor):
@@ -81,6 +90,9 @@ class ProbeExecute(Execute):
         config=True)
     max_output_bytes = Integer(
         1_000_000, help="Output kept per cell; the rest is dropped with a note.").tag(config=True)
+    skip_demo_cells = Bool(
+        True, help="Do not run cells tagged 'demo' (plots, experiments) when grading.").tag(
+        config=True)
 
     def preprocess(self, nb, resources, *args, **kwargs):
         self._assignment = resources["nbgrader"]["assignment"]
@@ -96,6 +108,10 @@ class ProbeExecute(Execute):
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
+            return cell, resources
+        if self.skip_demo_cells and is_demo(cell):
+            cell.outputs = [NotebookNode(output_type="stream", name="stdout",
+                                         text="(an illustration: not run when grading)\n")]
             return cell, resources
         if self._dead_at is not None:
             cell.outputs = [_error("DeadKernelError", f"not run: the kernel stopped in cell "

@@ -8,6 +8,7 @@ from nbclient import NotebookClient
 
 from autograder.checks import checks_for
 from autograder.course import assignments, graded_cells, master_path
+from autograder.preprocessors import is_demo
 from autograder.release import release
 from tests.helpers import REPO
 
@@ -63,6 +64,18 @@ def test_graded_cells_follow_the_conventions(assignment):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_master_runs_top_to_bottom_and_passes_its_checks(assignment, tmp_path):
     nb = _execute(nbformat.read(master_path(assignment), as_version=4), tmp_path, True)
+    assert _errors(nb) == []
+    for cell in nb.cells:
+        if _nbgrader(cell).get("grade") and cell.cell_type == "code":
+            assert any(o.output_type == "stream" for o in cell.outputs), cell.source[:80]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_master_passes_without_its_demo_cells(assignment, tmp_path):
+    """The grader skips cells tagged 'demo': no graded function may depend on them."""
+    nb = nbformat.read(master_path(assignment), as_version=4)
+    nb.cells = [c for c in nb.cells if not is_demo(c)]
+    nb = _execute(nb, tmp_path, True)
     assert _errors(nb) == []
     for cell in nb.cells:
         if _nbgrader(cell).get("grade") and cell.cell_type == "code":
