@@ -25,6 +25,8 @@ class SerialExecutor:
     """Grade in this process, one job after the other."""
 
     def run(self, setup, setup_args, task, jobs):
+        if not jobs:
+            return
         context = setup(*setup_args)
         for job in jobs:
             yield job, task(context, job)

@@ -121,6 +121,10 @@ class Grader:
                                f"{result.get('log', '')}{result.get('error', '')}")
         self._released.add(assignment)
 
+    def mark_prepared(self, assignments):
+        """Record that the course directory already has these assignments registered."""
+        self._released.update(assignments)
+
     def grade_one(self, submissions, student, assignment):
         """Rows of grades.csv for one student's assignment; writes its feedback page."""
         feedback = self.out / "feedback" / student / f"{assignment}.html"
@@ -277,12 +281,14 @@ def _run_seed(out, seed):
 def _setup_worker(out, seed, settings, submissions):
     """Once per worker process: its own nbgrader course directory and sandboxed kernel."""
     root = Path(out) / ".nbgrader" / f"worker-{os.getpid()}"
+    shutil.copytree(settings["template"], root)  # gradebook with the assignments registered
     overrides = sandbox.install_kernel(
         root, hide=sandbox.paths_to_hide(out, submissions), limits=settings["limits"],
         enabled=settings["isolate"], uid=60000 + os.getpid() % 5000)
     grader = Grader(out, seed=seed, timeout=settings["timeout"],
                     notebook_timeout=settings["notebook_timeout"], root=root,
                     overrides=overrides)
+    grader.mark_prepared(settings["assignments"])
     return grader, submissions
 
 
@@ -326,6 +332,12 @@ def grade(submissions, out, *, only=None, seed=None, timeout=60, notebook_timeou
     bar = _progress(len(pairs), progress)
     bar.update(len(done))
     executor = executor or LocalExecutor(jobs)
+    if todo:  # register the assignments once; every worker starts from a copy
+        template = scratch / "template"
+        template_grader = Grader(out, seed=seed, root=template)
+        for assignment in sorted({a for _, a in todo}):
+            template_grader.prepare(assignment)
+        settings.update(template=str(template), assignments=sorted({a for _, a in todo}))
     setup_args = (str(out.resolve()), seed, settings, str(Path(submissions).resolve()))
     for pair, rows in executor.run(_setup_worker, setup_args, _grade_job, todo):
         record = {"sha256": fingerprints[pair], "seed": seed, "rows": rows}
