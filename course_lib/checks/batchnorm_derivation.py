@@ -76,12 +76,16 @@ def mismatch(actual, expected, *, name, rtol=RTOL, m=None, known=()):
 
 
 def unpack_grads(grads):
-    """(dZ, dgamma, dbeta) from what batchnorm_backward returned, or a sentence saying why not."""
-    if not isinstance(grads, (tuple, list)) or len(grads) != 3:
-        kind = type(grads).__name__
-        return None, (f"batchnorm_backward should return a tuple (dZ, dgamma, dbeta), "
-                      f"not {'None' if grads is None else kind}")
-    return tuple(grads), None
+    """(dZ, dgamma, dbeta) from `backward_report`'s "grads", or a sentence saying why not."""
+    if isinstance(grads, (tuple, list)) and len(grads) == 3:
+        return tuple(grads), None
+    if isinstance(grads, (tuple, list)):
+        what = f"{len(grads)} values"
+    elif grads == "NoneType":
+        what = "None: did you forget to return them?"
+    else:
+        what = f"a {grads}" if isinstance(grads, str) else "a single array"
+    return None, f"batchnorm_backward should return a tuple (dZ, dgamma, dbeta), not {what}"
 
 
 def row_sums_problem(Z, dZ, rtol):
@@ -115,7 +119,7 @@ def forward_output(batchnorm_forward, Z, gamma, beta, eps=None):
         result = batchnorm_forward(Z, gamma, beta)
     else:
         result = batchnorm_forward(Z, gamma, beta, eps)
-    if isinstance(result, tuple) and len(result) == 2:
+    if isinstance(result, (tuple, list)) and len(result) == 2:
         return result[0]
     return {"not_a_pair": type(result).__name__}
 
@@ -132,10 +136,11 @@ def backward_report(batchnorm_forward, batchnorm_backward, Z, gamma, beta, dZ_ti
 
     _, cache = batchnorm_forward(Z.copy(), gamma.copy(), beta.copy(), eps)
     grads = batchnorm_backward(dZ_tilde.copy(), cache)
-    if isinstance(grads, (tuple, list)):
-        grads = tuple(g if isinstance(g, (np.ndarray, float, int)) else repr(g) for g in grads)
+    if isinstance(grads, (tuple, list)):  # only data crosses: name anything else by its type
+        grads = tuple(g if isinstance(g, (np.ndarray, float, int)) else type(g).__name__
+                      for g in grads)
     elif not isinstance(grads, np.ndarray):
-        grads = repr(grads)
+        grads = type(grads).__name__
     numerical = (numerical_gradient(lambda V: J(V, gamma, beta), Z, h),
                  numerical_gradient(lambda V: J(Z, V, beta), gamma, h),
                  numerical_gradient(lambda V: J(Z, gamma, V), beta, h))
@@ -150,7 +155,7 @@ def _raise(problem, context):
 
 
 def _pair(result, name="batchnorm_forward"):
-    if not (isinstance(result, tuple) and len(result) == 2):
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
         raise CheckFailed(f"{name} should return a pair (Z_tilde, cache), "
                           f"not {type(result).__name__}")
     return result
