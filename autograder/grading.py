@@ -332,12 +332,12 @@ def grade(submissions, out, *, only=None, seed=None, timeout=60, notebook_timeou
     bar = _progress(len(pairs), progress)
     bar.update(len(done))
     executor = executor or LocalExecutor(jobs)
-    if todo:  # register the assignments once; every worker starts from a copy
-        template = scratch / "template"
-        template_grader = Grader(out, seed=seed, root=template)
-        for assignment in sorted({a for _, a in todo}):
-            template_grader.prepare(assignment)
-        settings.update(template=str(template), assignments=sorted({a for _, a in todo}))
+    # Register the assignments once; every worker starts from a copy of that gradebook.
+    template = scratch / "template"
+    template_grader = Grader(out, seed=seed, root=template)
+    for assignment in chosen:
+        template_grader.prepare(assignment)
+    settings.update(template=str(template), assignments=chosen)
     setup_args = (str(out.resolve()), seed, settings, str(Path(submissions).resolve()))
     for pair, rows in executor.run(_setup_worker, setup_args, _grade_job, todo):
         record = {"sha256": fingerprints[pair], "seed": seed, "rows": rows}
@@ -347,7 +347,36 @@ def grade(submissions, out, *, only=None, seed=None, timeout=60, notebook_timeou
     bar.close()
     all_rows = [row for pair in pairs for row in done[pair]]
     write_csv(out / "grades.csv", all_rows)
+    write_gradebook(out, template_grader.api.coursedir.db_url, all_rows)
     return all_rows
+
+
+def write_gradebook(out, template_db_url, rows):
+    """OUT/gradebook.db: nbgrader's gradebook of the whole class, written by this process alone.
+
+    Workers grade in scratch gradebooks of their own; this one is rebuilt from the
+    records at the end of every run, so it never sees concurrent writers and always
+    matches grades.csv (it can be opened with nbgrader's formgrader or `nbgrader export`).
+    """
+    from nbgrader.api import Gradebook
+
+    target = Path(out) / "gradebook.db"
+    building = Path(out) / ".gradebook.db.tmp"
+    shutil.copyfile(template_db_url.removeprefix("sqlite:///"), building)
+    with Gradebook(f"sqlite:///{building}") as gradebook:
+        for row in rows:
+            gradebook.update_or_create_student(row.student_id)
+            try:
+                grade = gradebook.find_grade(row.grade_id, row.assignment, row.assignment,
+                                             row.student_id)
+            except Exception:  # nbgrader's MissingEntry: no submission yet
+                gradebook.update_or_create_submission(row.assignment, row.student_id)
+                grade = gradebook.find_grade(row.grade_id, row.assignment, row.assignment,
+                                             row.student_id)
+            grade.auto_score = row.score
+            grade.needs_manual_grade = False
+        gradebook.db.commit()
+    building.replace(target)
 
 
 def _progress(total, enabled):

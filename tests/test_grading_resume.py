@@ -59,6 +59,19 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
     assert (out / "grades.csv").read_text() == reference
     for student in ("s0_correct", "s1_stub", "s2_wrong", "s5_correct_too"):
         assert (out / "feedback" / student / f"{A}.html").stat().st_size > 1000
+    _assert_gradebook_matches(out, rows)
+
+
+def _assert_gradebook_matches(out, rows):
+    """OUT/gradebook.db (nbgrader's) holds exactly the scores of grades.csv."""
+    from nbgrader.api import Gradebook
+
+    expected = {}
+    for row in rows:
+        expected[row["student_id"]] = expected.get(row["student_id"], 0) + float(row["score"])
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gradebook:
+        got = {s.id: gradebook.find_submission(A, s.id).score for s in gradebook.students}
+    assert got == expected
 
 
 def test_regrading_is_idempotent_and_regrades_only_what_changed(tmp_path):
