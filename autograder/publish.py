@@ -33,8 +33,11 @@ def publish(dest):
     shutil.copytree(REPO_DIR / "course_lib", dest / "course_lib", ignore=ignore)
     shutil.copyfile(REPO_DIR / "environment.yml", dest / "environment.yml")
     pyproject = (REPO_DIR / "pyproject.toml").read_text()
-    pyproject = pyproject.replace('packages = ["course_lib", "autograder"]',
-                                  'packages = ["course_lib"]')
+    pyproject = pyproject.replace('include = ["course_lib*", "autograder*"]',
+                                  'include = ["course_lib*"]')
+    pyproject = pyproject.replace(
+        '[tool.setuptools.package-data]\nautograder = ["nbgrader_config.py", "sandbox/*.sh", '
+        '"source/*/*.ipynb"]\n', '')
     (dest / "pyproject.toml").write_text(pyproject)
     (dest / "README.md").write_text(STUDENT_README)
     return dest

@@ -38,7 +38,9 @@ def test_publish_copies_only_what_students_need(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in dest.iterdir()) == [
         "README.md", "course_lib", "environment.yml", "notebooks", "pyproject.toml"]
-    assert 'packages = ["course_lib"]' in (dest / "pyproject.toml").read_text()
+    published = (dest / "pyproject.toml").read_text()
+    assert 'include = ["course_lib*"]' in published and "autograder*" not in published
+    assert "sandbox" not in published
     everything = "".join(p.read_text(errors="ignore") for p in dest.rglob("*") if p.is_file())
     assert "BEGIN SOLUTION" not in everything and "BEGIN HIDDEN TESTS" not in everything
     again = subprocess.run([sys.executable, "-m", "autograder", "publish", str(dest)],

@@ -24,6 +24,13 @@ class Case:
     judge: Callable[[Any], "str | None"]
     kwargs: dict = field(default_factory=dict)
 
+    def student_function(self):
+        """The name of the student's function this case exercises."""
+        if ":" not in self.function:
+            return self.function
+        names = [a["__global__"] for a in self.args if isinstance(a, dict) and "__global__" in a]
+        return names[0] if names else self.function
+
     def request(self):
         """The JSON description of this call sent to the kernel."""
         return {"case": self.name, "function": self.function,
@@ -85,7 +92,7 @@ def _judge_one(case, record):
             return "not_defined", (f"{message}: keep the function's name and run its cell "
                                    "before the checks")
         if error == "NotImplementedError":
-            return "not_implemented", f"{case.function} is not implemented yet"
+            return "not_implemented", f"{case.student_function()} is not implemented yet"
         if error == "UnsendableResult":
             return "invalid_result", (f"{case.function} returned a {message.split(':')[0]}; "
                                       "return numbers or plain numpy arrays")
