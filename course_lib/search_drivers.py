@@ -1,0 +1,135 @@
+"""Drivers: call a student's search functions with objects, return plain data.
+
+The grader sends only data into the student's kernel (see `course_lib.probe`).
+A sampler needs a generator and `random_search` needs an objective, so these
+drivers build them from data, call the student's function and hand back what
+happened as numbers, lists and dicts. They compare nothing: the verdict is
+made outside the kernel (and in the visible checks).
+
+Between calls that share a seed the drivers reseed the global ``np.random``
+differently, so a function that reads the global state instead of its `rng`
+gives itself away by not repeating its result.
+
+Example
+-------
+>>> import numpy as np
+>>> def sampler(low, high, size, rng):
+...     return rng.uniform(low, high, size)
+>>> out = draw_samples(sampler, 0.0, 1.0, 3, 7, 8)
+>>> bool(np.array_equal(out["first"], out["second"])), out["first"].shape
+(True, (3,))
+"""
+
+import numpy as np
+
+from course_lib.synthetic_loss import SyntheticLoss
+
+GLOBAL_SEEDS = (2024, 4202)
+"""Seeds given to the global np.random before the first and the repeated call."""
+
+
+def _reseed_global(k):
+    np.random.seed(GLOBAL_SEEDS[k])
+
+
+def plain(value, depth=0):
+    """`value` as data the codec can send: containers, floats, ints, strings, float arrays.
+
+    numpy scalars become Python numbers; anything else becomes the string
+    "<TypeName>" so that the judge can name it.
+    """
+    if depth > 20:
+        return "<too deeply nested>"
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        return value.item()
+    if value is None or isinstance(value, (bool, str, int, float)):
+        return value
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return np.array(value, dtype=np.float64)
+    if isinstance(value, tuple):
+        return tuple(plain(v, depth + 1) for v in value)
+    if isinstance(value, list):
+        return [plain(v, depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v, depth + 1) for k, v in value.items()}
+    return f"<{type(value).__name__}>"
+
+
+def _call_sampler(sampler, low, high, size, seed, global_k):
+    _reseed_global(global_k)
+    try:
+        return plain(sampler(low, high, size, np.random.default_rng(seed)))
+    except NotImplementedError:
+        raise
+    except ValueError as error:
+        return {"value_error": str(error)[:300]}
+
+
+def draw_samples(sampler, low, high, size, seed, other_seed):
+    """Call `sampler(low, high, size, rng)` three times.
+
+    Returns
+    -------
+    dict
+        "first": the samples with rng = default_rng(seed);
+        "second": the same seed again, after reseeding the global np.random;
+        "other": a generator seeded with `other_seed`.
+        A call that raised ValueError gives {"value_error": message} instead.
+    """
+    return {"first": _call_sampler(sampler, low, high, size, seed, 0),
+            "second": _call_sampler(sampler, low, high, size, seed, 1),
+            "other": _call_sampler(sampler, low, high, size, other_seed, 0)}
+
+
+def value_errors(sampler, bounds, seed):
+    """For each (low, high) in `bounds`: "ValueError", "returned", or "<Error>: message"."""
+    outcomes = []
+    for low, high in bounds:
+        try:
+            sampler(low, high, 3, np.random.default_rng(seed))
+        except NotImplementedError:
+            raise
+        except ValueError:
+            outcomes.append("ValueError")
+            continue
+        except Exception as error:  # the student's error is the answer
+            outcomes.append(f"{type(error).__name__}: {str(error)[:200]}")
+            continue
+        outcomes.append("returned")
+    return outcomes
+
+
+def _recorded_search(random_search, loss, space, num_trials, seed, global_k):
+    calls = []
+
+    def objective(params):
+        calls.append(plain(params))
+        return loss(params)
+
+    _reseed_global(global_k)
+    space = {name: tuple(spec) for name, spec in space.items()}
+    returned = random_search(objective, space, num_trials, np.random.default_rng(seed))
+    return {"returned": plain(returned), "calls": calls}
+
+
+def run_random_search(random_search, space, important, best_position, num_trials, seed):
+    """Run `random_search` on a `SyntheticLoss` twice with the same seed.
+
+    Parameters
+    ----------
+    random_search : callable
+        The student's random_search(objective, space, num_trials, rng).
+    space, important, best_position
+        Define the `SyntheticLoss` used as objective.
+    num_trials, seed : int
+        Passed on; the generator is default_rng(seed) both times.
+
+    Returns
+    -------
+    dict
+        "first" and "repeat", each {"returned": what random_search returned,
+        "calls": the params of every objective call, in order}.
+    """
+    loss = SyntheticLoss(space, important, best_position)
+    return {"first": _recorded_search(random_search, loss, space, num_trials, seed, 0),
+            "repeat": _recorded_search(random_search, loss, space, num_trials, seed, 1)}

@@ -1,0 +1,82 @@
+"""Plots of hyperparameter searches: trials in the plane of two hyperparameters.
+
+Each axis shows one hyperparameter on its scale (see `course_lib.search_space`):
+a 'log' hyperparameter on a log axis, a 'beta' one as 1 - beta on a log axis
+(so 0.9, 0.99, 0.999 are evenly spaced), a 'linear' one as it is.
+
+Example
+-------
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> import matplotlib.pyplot as plt
+>>> space = {"learning_rate": (1e-4, 1.0, "log"), "beta": (0.9, 0.999, "beta")}
+>>> trials = [{"learning_rate": 0.01, "beta": 0.99, "loss": 0.5}]
+>>> fig, ax = plt.subplots()
+>>> _ = plot_trials(ax, trials, space, "learning_rate", "beta")
+>>> ax.get_xscale(), ax.get_ylabel()
+('log', '1 - beta')
+"""
+
+import numpy as np
+from matplotlib.patches import Rectangle
+
+from course_lib.search_space import from_unit
+
+
+def shown(values, scale):
+    """What the axis of a hyperparameter shows: the values, or 1 - beta for 'beta'."""
+    values = np.asarray(values, dtype=np.float64)
+    return 1.0 - values if scale == "beta" else values
+
+
+def _label(name, scale):
+    return f"1 - {name}" if scale == "beta" else name
+
+
+def setup_axes(ax, space, x, y):
+    """Scale, limits and labels of `ax` for hyperparameters x (horizontal) and y (vertical)."""
+    for name, set_scale, set_lim, set_label in ((x, ax.set_xscale, ax.set_xlim, ax.set_xlabel),
+                                                (y, ax.set_yscale, ax.set_ylim, ax.set_ylabel)):
+        low, high, scale = space[name]
+        set_scale("linear" if scale == "linear" else "log")
+        set_lim(*sorted(shown([low, high], scale)))
+        set_label(_label(name, scale))
+    return ax
+
+
+def plot_trials(ax, trials, space, x, y, **scatter):
+    """Scatter the trials in the (x, y) plane of `space`; returns the PathCollection."""
+    xs = shown([t[x] for t in trials], space[x][2])
+    ys = shown([t[y] for t in trials], space[y][2])
+    setup_axes(ax, space, x, y)
+    return ax.scatter(xs, ys, **scatter)
+
+
+def draw_space(ax, space, x, y, **style):
+    """Outline the ranges of x and y in `space` as a rectangle on `ax`."""
+    (xl, xh), (yl, yh) = (sorted(shown(space[n][:2], space[n][2])) for n in (x, y))
+    style = {"fill": False, "lw": 1.5, "ls": "--", "color": "k", **style}
+    ax.add_patch(Rectangle((xl, yl), xh - xl, yh - yl, **style))
+
+
+def plot_loss_map(ax, loss, space, x, y, *, resolution=80, cmap="viridis_r", levels=20):
+    """Filled contours of `loss.evaluate(**{x: X, y: Y})` over the ranges of x and y.
+
+    `loss` is a `course_lib.synthetic_loss.SyntheticLoss`; every other
+    hyperparameter is held at its best value. Returns the contour set.
+    """
+    u = np.linspace(0.0, 1.0, resolution)
+    grid = {n: from_unit(u, *space[n]) for n in (x, y)}
+    X, Y = np.meshgrid(grid[x], grid[y])
+    others = {n: v for n, v in loss.best_params().items() if n not in (x, y)}
+    values = loss.evaluate(**{x: X, y: Y}, **others)
+    setup_axes(ax, space, x, y)
+    return ax.contourf(shown(X, space[x][2]), shown(Y, space[y][2]), values, levels=levels,
+                       cmap=cmap)
+
+
+def best_marker(ax, trial, space, x, y, **style):
+    """Mark one trial (e.g. the best) with a star."""
+    style = {"marker": "*", "s": 260, "color": "gold", "edgecolor": "k", "zorder": 5, **style}
+    ax.scatter(shown(trial[x], space[x][2]), shown(trial[y], space[y][2]), **style)
+

@@ -1,0 +1,115 @@
+"""A tiny network trained by gradient descent with momentum: a real objective to search.
+
+Three overlapping blobs in the plane (from `course_lib.toy_data`), a 2-layer
+network (tanh hidden layer, softmax output), and a fixed budget of full-batch
+gradient-descent steps with momentum in the lecture's convention
+
+    v = beta * v + (1 - beta) * dW,    W = W - learning_rate * v    (v starts at 0).
+
+The validation loss after the budget depends mostly on the learning rate and
+also on beta: with beta close to 1, v averages over about 1 / (1 - beta) steps
+and starts slowly from 0, so the best learning rate moves with beta. One trial
+takes a few milliseconds.
+
+Example
+-------
+>>> task = TinyNetworkTask()
+>>> good = task({"learning_rate": 0.1, "beta": 0.9})
+>>> slow = task({"learning_rate": 1e-4, "beta": 0.9})
+>>> good < 0.6 < slow
+True
+"""
+
+import numpy as np
+
+from course_lib.toy_data import make_blobs
+
+SEARCH_SPACE = {"learning_rate": (1e-4, 1.0, "log"), "beta": (0.9, 0.999, "beta")}
+"""The ranges the notebook searches: the learning rate on a log scale, beta by 1 - beta."""
+
+CENTERS = ((-6.0, -3.0), (6.0, -3.0), (0.0, 6.0))
+"""The blobs of `toy_data.make_blobs`, three times farther apart (and three times wider)."""
+
+
+def _softmax(Z):
+    E = np.exp(Z - Z.max(axis=0, keepdims=True))
+    return E / E.sum(axis=0, keepdims=True)
+
+
+class TinyNetworkTask:
+    """Train a 2 -> hidden -> 3 network with momentum; report the validation loss.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the data set and of the initial weights (the same for every
+        trial, so the loss is a deterministic function of the hyperparameters).
+    m : int
+        Examples in the training set, and again in the validation set.
+    hidden : int
+        Hidden units.
+    steps : int
+        Full-batch gradient-descent steps per trial.
+    """
+
+    def __init__(self, seed=0, *, m=300, hidden=10, steps=100):
+        rng = np.random.default_rng(seed)
+        X, Y = make_blobs(2 * m, rng, centers=CENTERS, spread=3.9)
+        self.X_train, self.Y_train = X[:, :m], Y[:, :m]
+        self.X_val, self.Y_val = X[:, m:], Y[:, m:]
+        self.hidden, self.steps = hidden, steps
+        n_x, n_y = X.shape[0], Y.shape[0]
+        self._initial = (rng.normal(size=(hidden, n_x)) / np.sqrt(n_x), np.zeros((hidden, 1)),
+                         rng.normal(size=(n_y, hidden)) / np.sqrt(hidden), np.zeros((n_y, 1)))
+
+    def cost_and_gradients(self, params):
+        """Training cost J (mean cross-entropy) and its gradients (dW1, db1, dW2, db2)."""
+        W1, b1, W2, b2 = params
+        X, Y = self.X_train, self.Y_train
+        m = X.shape[1]
+        A1 = np.tanh(W1 @ X + b1)
+        A2 = _softmax(W2 @ A1 + b2)
+        cost = -np.sum(Y * np.log(A2)) / m
+        dZ2 = (A2 - Y) / m
+        dZ1 = (W2.T @ dZ2) * (1.0 - A1 ** 2)
+        grads = (dZ1 @ X.T, dZ1.sum(axis=1, keepdims=True),
+                 dZ2 @ A1.T, dZ2.sum(axis=1, keepdims=True))
+        return float(cost), grads
+
+    def train(self, learning_rate, beta):
+        """Parameters [W1, b1, W2, b2] after `steps` steps of gradient descent with momentum."""
+        params = [p.copy() for p in self._initial]
+        velocity = [np.zeros_like(p) for p in params]
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for _ in range(self.steps):
+                _, grads = self.cost_and_gradients(params)
+                for p, v, g in zip(params, velocity, grads, strict=True):
+                    v *= beta
+                    v += (1.0 - beta) * g
+                    p -= learning_rate * v
+        return params
+
+    def scores(self, params, X):
+        """Output-layer scores Z2 (3, k) for the points X (2, k)."""
+        W1, b1, W2, b2 = params
+        return W2 @ np.tanh(W1 @ X + b1) + b2
+
+    def evaluate(self, learning_rate, beta):
+        """{"loss", "error"}: validation cross-entropy and error rate after training.
+
+        A run that diverged (non-finite weights) has loss inf and error 1.
+        """
+        params = self.train(learning_rate, beta)
+        with np.errstate(over="ignore", invalid="ignore"):
+            Z = self.scores(params, self.X_val)
+        if not np.all(np.isfinite(Z)):
+            return {"loss": float("inf"), "error": 1.0}
+        Z = Z - Z.max(axis=0, keepdims=True)
+        log_probs = Z - np.log(np.exp(Z).sum(axis=0, keepdims=True))
+        loss = -np.sum(self.Y_val * log_probs) / self.Y_val.shape[1]
+        error = np.mean(np.argmax(Z, axis=0) != np.argmax(self.Y_val, axis=0))
+        return {"loss": float(loss), "error": float(error)}
+
+    def __call__(self, params):
+        """The objective of a search: validation loss for {"learning_rate", "beta"}."""
+        return self.evaluate(params["learning_rate"], params["beta"])["loss"]

@@ -1,0 +1,359 @@
+"""Grading 01_hyperparameter_search: each known mistake loses its points, right variants keep them.
+
+Every submission is the master with one solution cell replaced. A sampler mistake usually
+also costs the points of `random_search`, which samples with the student's samplers; those
+cells are listed with the hint None (they must fail, whatever the message). The cases are
+checked in process on several seeds (fast, no kernel); the issue's mistakes (MISTAKES) are
+also graded end to end through `python -m autograder grade`, MORE_MISTAKES only in process.
+"""
+
+import numpy as np
+import pytest
+
+from autograder.checks import checks_for
+from autograder.checks.case import case_rng, judge_results
+from course_lib import probe
+from course_lib.search_space import from_unit, to_unit
+from tests.helpers import (
+    master,
+    run_grader,
+    scores_by_student,
+    student_version,
+    with_solutions,
+    write_submission,
+)
+
+A = "01_hyperparameter_search"
+FULL = {"test_sample_log_uniform": 2, "test_sample_log_uniform_rng": 1,
+        "test_sample_log_uniform_errors": 1, "test_sample_beta": 2, "test_sample_beta_rng": 1,
+        "test_sample_beta_errors": 1, "test_random_search": 3, "test_zoom": 3}
+
+LOG_CHECK = "    if not 0 < low < high:\n        raise ValueError('bounds')\n"
+BETA_CHECK = "    if not 0 <= low < high < 1:\n        raise ValueError('bounds')\n"
+
+
+def _log(body, check=LOG_CHECK):
+    return {"sample_log_uniform": "def sample_log_uniform(low, high, size, rng):\n" + check
+                                  + body}
+
+
+def _beta(body, check=BETA_CHECK):
+    return {"sample_beta": "def sample_beta(low, high, size, rng):\n" + check + body}
+
+
+_SAMPLE_ONE = '''\
+def random_search(objective, space, num_trials, rng):
+    trials = []
+    for _ in range(num_trials):
+        params = {}
+        for name, (low, high, scale) in space.items():
+            if scale == "log":
+                params[name] = float(sample_log_uniform(low, high, 1, rng)[0])
+            elif scale == "beta":
+                params[name] = float(sample_beta(low, high, 1, rng)[0])
+            else:
+                params[name] = float(rng.uniform(low, high))
+        trials.append({**params, "loss": objective(params)})
+'''
+
+_ZOOM_HEAD = "def zoom(trials, space, top=5, margin=0.1):\n"
+_ZOOM_BODY = '''\
+    new_space = {}
+    for name, (low, high, scale) in space.items():
+        u = to_unit(np.array([t[name] for t in kept]), low, high, scale)
+        width = u.max() - u.min()
+        lo, hi = max(u.min() - margin * width, 0.0), min(u.max() + margin * width, 1.0)
+        new_space[name] = (float(from_unit(lo, low, high, scale)),
+                           float(from_unit(hi, low, high, scale)), scale)
+    return new_space
+'''
+
+try:
+    float(np.ones(1))
+    _ONE_ELEMENT_ARRAYS_ARE_FLOATS = True
+except TypeError:  # NumPy >= 2.4: float() needs a 0-d array
+    _ONE_ELEMENT_ARRAYS_ARE_FLOATS = False
+
+# right answers written differently from the master: they must keep every point
+RIGHT = {
+    "log_uniform_by_power_of_ratio": _log("    return low * (high / low) ** rng.random(size)\n"),
+    "log_uniform_by_natural_log": _log(
+        "    return np.exp(rng.uniform(np.log(low), np.log(high), size=size))\n"),
+    "log_uniform_one_at_a_time": _log(
+        "    a, b = np.log10(low), np.log10(high)\n"
+        "    return np.array([10 ** rng.uniform(a, b) for _ in range(size)])\n"),
+    "beta_through_log_uniform": _beta(
+        "    return 1 - sample_log_uniform(1 - high, 1 - low, size, rng)\n"),
+    "search_one_trial_at_a_time": {"random_search": _SAMPLE_ONE
+                                   + "    return min(trials, key=lambda t: t['loss']), trials\n"},
+    "zoom_in_exponents": {"zoom": _ZOOM_HEAD + '''\
+    kept = sorted(trials, key=lambda t: t["loss"])[:top]
+    to_c = {"linear": lambda v: v, "log": np.log10, "beta": lambda v: np.log10(1 - v)}
+    back = {"linear": lambda c: c, "log": lambda c: 10 ** c, "beta": lambda c: 1 - 10 ** c}
+    new_space = {}
+    for name, (low, high, scale) in space.items():
+        c = np.array([to_c[scale](t[name]) for t in kept])
+        w = c.max() - c.min()
+        ends = sorted([back[scale](c.min() - margin * w), back[scale](c.max() + margin * w)])
+        new_space[name] = (max(ends[0], low), min(ends[1], high), scale)
+    return new_space
+'''},
+}
+
+# The issue's mistakes, graded in process and end to end:
+# name -> (replaced solution cells, {grade_id that must lose its points: hint or None})
+MISTAKES = {
+    "log_uniform_alpha": (
+        _log("    return rng.uniform(low, high, size=size)\n"),
+        {"test_sample_log_uniform": "spread evenly between low and high",
+         "test_random_search": None}),
+    "log_exp_instead_of_pow10": (
+        _log("    return np.exp(rng.uniform(np.log10(low), np.log10(high), size=size))\n"),
+        {"test_sample_log_uniform": "np.exp(r) where 10**r is meant",
+         "test_random_search": None}),
+    "log_global_np_random": (
+        _log("    return 10 ** np.random.uniform(np.log10(low), np.log10(high), size=size)\n"),
+        {"test_sample_log_uniform_rng": "not from np.random", "test_random_search": None}),
+    "log_bounds_swapped": (
+        _log("    return 10 ** rng.uniform(np.log10(high), np.log10(low), size=size)\n"),
+        {"test_sample_log_uniform": "bounds of r are swapped",
+         "test_sample_log_uniform_rng": "bounds of r are swapped",
+         "test_sample_log_uniform_errors": "should return samples",
+         "test_random_search": None}),
+    "log_bounds_swapped_in_formula": (
+        _log("    a, b = np.log10(high), np.log10(low)\n"
+             "    return 10 ** (a + (b - a) * rng.random(size))\n"),
+        {"test_sample_log_uniform": "mirror image"}),
+    "log_column_shape": (
+        _log("    return 10 ** rng.uniform(np.log10(low), np.log10(high), size=(size, 1))\n"),
+        {"test_sample_log_uniform": "should have shape",
+         **({} if _ONE_ELEMENT_ARRAYS_ARE_FLOATS else {"test_random_search": None})}),
+    "beta_uniform": (
+        _beta("    return rng.uniform(low, high, size=size)\n"),
+        {"test_sample_beta": "spread evenly between low and high", "test_random_search": None}),
+    "beta_minus_3_rand": (
+        _beta("    r = -3 * rng.random(size)\n    return 1 - 10 ** r\n"),
+        {"test_sample_beta": "must not range over [-3, 0]", "test_random_search": None}),
+    "beta_forgot_one_minus": (
+        _beta("    return 10 ** rng.uniform(np.log10(1 - high), np.log10(1 - low), size=size)\n"),
+        {"test_sample_beta": "they are 1 - beta", "test_random_search": None}),
+    "beta_bounds_swapped": (
+        _beta("    r = rng.uniform(np.log10(1 - low), np.log10(1 - high), size=size)\n"
+              "    return 1 - 10 ** r\n"),
+        {"test_sample_beta": "bounds of r are swapped", "test_sample_beta_rng": None,
+         "test_sample_beta_errors": "should return samples", "test_random_search": None}),
+    "beta_log_uniform_with_swapped_bounds": (
+        _beta("    return 1 - sample_log_uniform(1 - low, 1 - high, size, rng)\n"),
+        {"test_sample_beta": "pass it (1 - high, 1 - low)", "test_sample_beta_rng": None,
+         "test_sample_beta_errors": "should return samples", "test_random_search": None}),
+    "beta_row_shape": (
+        _beta("    r = rng.uniform(np.log10(1 - high), np.log10(1 - low), size=(1, size))\n"
+              "    return 1 - 10 ** r\n"),
+        {"test_sample_beta": "should have shape", "test_random_search": None}),
+    "search_returns_worst": (
+        {"random_search": _SAMPLE_ONE
+         + "    return max(trials, key=lambda t: t['loss']), trials\n"},
+        {"test_random_search": "highest loss"}),
+    "zoom_drops_best": (
+        {"zoom": _ZOOM_HEAD + "    kept = sorted(trials, key=lambda t: t['loss'])[1:top + 1]\n"
+         + _ZOOM_BODY},
+        {"test_zoom": "does not contain the best trial"}),
+    "zoom_does_not_shrink": (
+        {"zoom": _ZOOM_HEAD + "    return dict(space)\n"},
+        {"test_zoom": "returned the old ranges"}),
+}
+
+# More mistakes, graded in process only (to keep the end-to-end run short)
+MORE_MISTAKES = {
+    "log_ignores_size": (
+        _log("    return 10 ** rng.uniform(np.log10(low), np.log10(high))\n"),
+        {"test_sample_log_uniform": "numpy array", "test_sample_log_uniform_rng": "numpy array",
+         "test_random_search": None}),
+    "log_no_value_error": (
+        _log("    return 10 ** rng.uniform(np.log10(low), np.log10(high), size=size)\n",
+             check=""),
+        {"test_sample_log_uniform_errors": "should raise ValueError"}),
+    "beta_exp_instead_of_pow10": (
+        _beta("    return 1 - np.exp(rng.uniform(np.log10(1 - high), np.log10(1 - low), "
+              "size=size))\n"),
+        {"test_sample_beta": "np.exp(r) where 10**r is meant", "test_random_search": None}),
+    "beta_global_np_random": (
+        _beta("    r = np.random.uniform(np.log10(1 - high), np.log10(1 - low), size=size)\n"
+              "    return 1 - 10 ** r\n"),
+        {"test_sample_beta_rng": "not from np.random", "test_random_search": None}),
+    "beta_accepts_high_one": (
+        _beta("    with np.errstate(divide='ignore'):\n"
+              "        r = rng.uniform(np.log10(1 - high), np.log10(1 - low), size=size)\n"
+              "    return 1 - 10 ** r\n",
+              check="    if not 0 <= low < high <= 1:\n        raise ValueError('bounds')\n"),
+        {"test_sample_beta_errors": "should raise ValueError"}),
+    "search_uniform_on_log_scale": (
+        {"random_search": '''\
+def random_search(objective, space, num_trials, rng):
+    trials = []
+    for _ in range(num_trials):
+        params = {n: float(rng.uniform(lo, hi)) for n, (lo, hi, scale) in space.items()}
+        trials.append({**params, "loss": objective(params)})
+    return min(trials, key=lambda t: t["loss"]), trials
+'''},
+        {"test_random_search": "sample 'log' hyperparameters with sample_log_uniform"}),
+    "search_global_np_random": (
+        {"random_search": _SAMPLE_ONE.replace("sample_log_uniform(low, high, 1, rng)",
+                                              "sample_log_uniform(low, high, 1, np.random)")
+         .replace("sample_beta(low, high, 1, rng)", "sample_beta(low, high, 1, np.random)")
+         .replace("rng.uniform(low, high)", "np.random.uniform(low, high)")
+         + "    return min(trials, key=lambda t: t['loss']), trials\n"},
+        {"test_random_search": "generators seeded alike gave different trials"}),
+    "search_grid": (
+        {"random_search": '''\
+def random_search(objective, space, num_trials, rng):
+    import itertools
+    k = int(np.ceil(num_trials ** (1 / len(space))))
+    axes = [np.linspace(0, 1, k) for _ in space]
+    trials = []
+    for point in list(itertools.product(*axes))[:num_trials]:
+        params = {n: float(from_unit(u, *space[n])) for n, u in zip(space, point)}
+        trials.append({**params, "loss": objective(params)})
+    return min(trials, key=lambda t: t["loss"]), trials
+'''},
+        {"test_random_search": "not a grid"}),
+    "zoom_keeps_worst": (
+        {"zoom": _ZOOM_HEAD
+         + "    kept = sorted(trials, key=lambda t: t['loss'], reverse=True)[:top]\n"
+         + _ZOOM_BODY},
+        {"test_zoom": "does not contain the best trial"}),
+    "zoom_widens_in_linear_units": (
+        {"zoom": _ZOOM_HEAD + '''\
+    kept = sorted(trials, key=lambda t: t["loss"])[:top]
+    new_space = {}
+    for name, (low, high, scale) in space.items():
+        v = np.array([t[name] for t in kept])
+        width = v.max() - v.min()
+        new_space[name] = (max(v.min() - margin * width, low),
+                           min(v.max() + margin * width, high), scale)
+    return new_space
+'''},
+        {"test_zoom": "widen each range on its own scale"}),
+    "zoom_no_clipping": (
+        {"zoom": _ZOOM_HEAD + '''\
+    kept = sorted(trials, key=lambda t: t["loss"])[:top]
+    new_space = {}
+    for name, (low, high, scale) in space.items():
+        u = to_unit(np.array([t[name] for t in kept]), low, high, scale)
+        width = u.max() - u.min()
+        ends = sorted(float(from_unit(x, low, high, scale))
+                      for x in (u.min() - margin * width, u.max() + margin * width))
+        new_space[name] = (ends[0], ends[1], scale)
+    return new_space
+'''},
+        {"test_zoom": "clip it to the old [low, high]"}),
+}
+
+
+def _namespace(sources):
+    """The master's solution cells, some replaced by `sources`, run in a fresh namespace."""
+    cells = {c.metadata["nbgrader"]["grade_id"]: c.source for c in master(A).cells
+             if c.metadata.get("nbgrader", {}).get("solution")}
+    namespace = {"np": np, "to_unit": to_unit, "from_unit": from_unit}
+    for source in {**cells, **sources}.values():
+        exec(source, namespace)
+    return namespace
+
+
+def _failures(sources, seed):
+    """{grade_id: verdict} of the grader's cases that fail, run in this process."""
+    namespace, failed = _namespace(sources), {}
+    for grade_id, make_cases in checks_for(A).items():
+        cases = make_cases(case_rng(seed, grade_id))
+        verdict = judge_results(cases, [probe.call_one(c.request(), namespace) for c in cases])
+        if not verdict.ok:
+            failed[grade_id] = verdict
+    return failed
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+@pytest.mark.parametrize("student", sorted(RIGHT))
+def test_right_variants_pass_every_case(student, seed):
+    with np.errstate(all="ignore"):
+        assert _failures(RIGHT[student], seed) == {}
+
+
+ALL_MISTAKES = {**MISTAKES, **MORE_MISTAKES}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+@pytest.mark.parametrize("student", sorted(ALL_MISTAKES))
+def test_each_mistake_fails_exactly_its_cases(student, seed):
+    sources, expected = ALL_MISTAKES[student]
+    with np.errstate(all="ignore"):
+        failed = _failures(sources, seed)
+    assert set(failed) == set(expected), {g: v.message for g, v in failed.items()}
+    for grade_id, words in expected.items():
+        if words:
+            assert failed[grade_id].status == "wrong_answer", failed[grade_id]
+            assert words in failed[grade_id].message, failed[grade_id].message
+
+
+END_TO_END_RIGHT = ["beta_through_log_uniform", "zoom_in_exponents"]
+"""Right variants also graded end to end (the others only in process, to save time)."""
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("submissions")
+    out = tmp_path_factory.mktemp("graded")
+    write_submission(root, "correct", A, with_solutions(A))
+    write_submission(root, "untouched", A, student_version(A))
+    for student in END_TO_END_RIGHT:
+        write_submission(root, student, A, with_solutions(A, RIGHT[student]))
+    for student, (replacements, _) in MISTAKES.items():
+        write_submission(root, student, A, with_solutions(A, replacements))
+    proc, rows = run_grader(root, out)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out, proc, scores_by_student(rows)
+
+
+@pytest.mark.parametrize("student", ["correct", *END_TO_END_RIGHT])
+def test_right_submissions_get_full_marks(graded, student):
+    _, _, table = graded
+    assert {g: s for g, (s, _, _) in table[student].items()} == FULL
+    assert {status for _, status, _ in table[student].values()} == {"ok"}
+
+
+def test_untouched_stub_scores_zero_with_a_status(graded):
+    _, _, table = graded
+    assert set(table["untouched"]) == set(FULL)
+    for grade_id, (score, status, message) in table["untouched"].items():
+        assert score == 0, grade_id
+        assert status == "not_implemented" and "not implemented" in message
+
+
+@pytest.mark.parametrize("student", sorted(MISTAKES))
+def test_mistake_loses_its_points(graded, student):
+    _, _, table = graded
+    expected_failures = MISTAKES[student][1]
+    for grade_id, points in FULL.items():
+        score, status, message = table[student][grade_id]
+        if grade_id in expected_failures:
+            assert score == 0 and status != "ok", (grade_id, status, message)
+            hint = expected_failures[grade_id]
+            if hint:
+                assert status == "wrong_answer", (grade_id, status, message)
+                assert hint in message, (grade_id, message)
+        else:
+            assert (score, status) == (points, "ok"), (grade_id, status, message)
+
+
+def test_feedback_is_written_and_hides_hidden_tests(graded):
+    out, _, table = graded
+    for student in table:
+        page = (out / "feedback" / student / f"{A}.html").read_text()
+        assert len(page) > 1000
+        assert "BEGIN HIDDEN TESTS" not in page and "run_in_process" not in page
+    page = (out / "feedback" / "search_returns_worst" / f"{A}.html").read_text()
+    assert "highest loss" in page
+
+
+def test_terminal_summary(graded):
+    _, proc, _ = graded
+    assert f"{A}: {len(MISTAKES) + len(END_TO_END_RIGHT) + 2} students" in proc.stdout

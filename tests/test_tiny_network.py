@@ -1,0 +1,79 @@
+"""course_lib.tiny_network: correct gradients, the lecture's momentum rule, a fast objective
+whose value depends first on the learning rate and also on beta."""
+
+import doctest
+import time
+
+import numpy as np
+import pytest
+
+from course_lib import tiny_network
+from course_lib.gradcheck import numerical_gradient
+from course_lib.search_space import check_space
+from course_lib.tiny_network import SEARCH_SPACE, TinyNetworkTask
+
+
+@pytest.fixture(scope="module")
+def task():
+    return TinyNetworkTask()
+
+
+def test_doctests():
+    assert doctest.testmod(tiny_network).failed == 0
+
+
+def test_search_space_is_the_lectures():
+    check_space(SEARCH_SPACE)
+    assert SEARCH_SPACE == {"learning_rate": (1e-4, 1.0, "log"), "beta": (0.9, 0.999, "beta")}
+
+
+def test_gradients_match_numerical_ones(task):
+    rng = np.random.default_rng(0)
+    params = [p + 0.3 * rng.normal(size=p.shape) for p in task._initial]
+    _, grads = task.cost_and_gradients(params)
+    for k in range(4):
+        def cost(P, k=k):
+            trial = list(params)
+            trial[k] = P
+            return task.cost_and_gradients(trial)[0]
+        numeric = numerical_gradient(cost, params[k])
+        assert np.max(np.abs(numeric - grads[k])) < 1e-7 * max(1.0, np.max(np.abs(numeric)))
+
+
+def test_one_step_follows_the_lectures_momentum_rule():
+    one = TinyNetworkTask(steps=1)
+    _, grads = one.cost_and_gradients(one._initial)
+    after = one.train(0.5, 0.9)
+    for p0, g, p1 in zip(one._initial, grads, after, strict=True):
+        assert np.allclose(p1, p0 - 0.5 * (1 - 0.9) * g, rtol=1e-12, atol=1e-15)
+
+
+def test_objective_is_deterministic_and_fast(task):
+    params = {"learning_rate": 0.05, "beta": 0.95}
+    assert task(params) == task(dict(params)) == TinyNetworkTask()(params)
+    seconds = []
+    for _ in range(10):
+        start = time.perf_counter()
+        task(params)
+        seconds.append(time.perf_counter() - start)
+    assert np.median(seconds) < 0.05, seconds
+
+
+def test_learning_rate_matters_most_and_beta_moves_the_best_learning_rate(task):
+    alphas = np.logspace(-4, 0, 9)
+    betas = 1 - np.logspace(-1, -3, 5)
+    table = np.array([[task({"learning_rate": a, "beta": b}) for a in alphas] for b in betas])
+    assert np.all(np.isfinite(table))
+    assert np.ptp(table[0]) > 0.7                       # along alpha at beta = 0.9
+    best_alpha = alphas[np.argmin(table[0])]
+    assert np.ptp(table[:, np.argmin(table[0])]) < np.ptp(table[0]) / 2   # along beta
+    assert 1e-2 <= best_alpha <= 0.5                    # an interior optimum
+    best_index = np.argmin(table, axis=1)
+    assert best_index[-1] > best_index[0]               # beta near 1 wants a larger alpha
+    assert table.min() < 0.4
+
+
+def test_huge_learning_rates_do_not_raise(task):
+    for lr in (1e3, 1e300):
+        result = task.evaluate(lr, 0.0)
+        assert result["loss"] > 1 and 0 <= result["error"] <= 1
