@@ -149,9 +149,10 @@ def backward_report(batchnorm_forward, batchnorm_backward, Z, gamma, beta, dZ_ti
 
 # --- visible checks ---
 
-def _raise(problem, context):
+def raise_if(problem, context=""):
+    """Raise CheckFailed with `problem` (after "`context`: ") unless `problem` is None."""
     if problem:
-        raise CheckFailed(f"{context}: {problem}")
+        raise CheckFailed(f"{context}: {problem}" if context else problem)
 
 
 def _pair(result, name="batchnorm_forward"):
@@ -202,12 +203,12 @@ def check_batchnorm_forward(batchnorm_forward):
         problem = mismatch(plain, Z_norm, name="Z_tilde", m=Z.shape[1])
         if problem:
             problem = _statistics_problem(plain, Z.shape[1]) or problem
-        _raise(problem, f"{context}, gamma = 1, beta = 0")
+        raise_if(problem, f"{context}, gamma = 1, beta = 0")
         scaled, _ = _pair(batchnorm_forward(Z.copy(), gamma.copy(), beta.copy()))
         known = [(beta * Z_norm + gamma,
                   "gamma and beta are swapped: gamma scales, beta shifts")]
-        _raise(mismatch(scaled, gamma * Z_norm + beta, name="Z_tilde", known=known),
-               f"{context}, with gamma and beta")
+        raise_if(mismatch(scaled, gamma * Z_norm + beta, name="Z_tilde", known=known),
+                 f"{context}, with gamma and beta")
     print("batchnorm_forward: each unit normalised over its examples, then scaled by gamma "
           "and shifted by beta.")
 
@@ -223,7 +224,7 @@ def check_batchnorm_forward_eps(batchnorm_forward):
         raise CheckFailed("a unit whose values are all equal (variance 0) gives nan: 0 / 0. "
                           "Add eps to the variance before the square root: sqrt(var + eps)")
     outside = s * U5 / (s + EPS)
-    _raise(mismatch(Z_tilde, gamma * Z_norm + beta, name="Z_tilde", rtol=RTOL_EPS, known=[
+    raise_if(mismatch(Z_tilde, gamma * Z_norm + beta, name="Z_tilde", rtol=RTOL_EPS, known=[
         (gamma * outside + beta, "eps is added outside the square root; it belongs inside: "
                                  "sqrt(var + eps)"),
         (gamma * U5 + beta, "eps is missing: divide by sqrt(var + eps), not by sqrt(var)")]),
@@ -231,8 +232,8 @@ def check_batchnorm_forward_eps(batchnorm_forward):
     eps = 1e-3
     Z_tilde, _ = _pair(batchnorm_forward(Z.copy(), gamma, beta, eps))
     expected = gamma * s * U5 / np.sqrt(s ** 2 + eps) + beta
-    _raise(mismatch(Z_tilde, expected, name="Z_tilde", rtol=RTOL_EPS),
-           "with eps = 1e-3 passed as an argument (use the argument, not the constant 1e-5)")
+    raise_if(mismatch(Z_tilde, expected, name="Z_tilde", rtol=RTOL_EPS),
+             "with eps = 1e-3 passed as an argument (use the argument, not the constant 1e-5)")
     print("batchnorm_forward: eps sits inside the square root; a constant unit gives beta.")
 
 
@@ -306,7 +307,7 @@ def check_batchnorm_backward(batchnorm_forward, batchnorm_backward):
         problem = mismatch(dZ, numerical[0], name="dZ", m=Z.shape[1])
         if problem:
             problem = row_sums_problem(Z, dZ, RTOL) or problem
-        _raise(problem, f"Z of shape {Z.shape}, {NUMERICAL}")
+        raise_if(problem, f"Z of shape {Z.shape}, {NUMERICAL}")
     print("batchnorm_backward: dZ matches the numerical gradient of your forward pass and the "
           "exact values.")
 
@@ -325,7 +326,7 @@ def check_batchnorm_backward_params(batchnorm_forward, batchnorm_backward):
             raise CheckFailed(f"{name} has shape {shape}, one entry per example: gamma and beta "
                               "are shared by the m examples, so sum their contributions over "
                               "the examples (axis=1, keepdims=True) to get shape (3, 1)")
-        _raise(mismatch(value, expected, name=name, known=[(other, swapped)]), NUMERICAL)
+        raise_if(mismatch(value, expected, name=name, known=[(other, swapped)]), NUMERICAL)
     print("batchnorm_backward: dgamma and dbeta have shape (n, 1) and the right values.")
 
 
@@ -341,5 +342,5 @@ def check_batchnorm_backward_tiny_variance(batchnorm_forward, batchnorm_backward
         if np.all(np.abs(sums) <= RTOL * np.max(np.abs(dZ)) * TINY_Z.shape[1]):
             problem += (" (the variances here are smaller than eps, so wherever the forward "
                         "pass used var + eps, the backward pass must use var + eps too)")
-    _raise(problem, f"units with variance below eps, {NUMERICAL}")
+    raise_if(problem, f"units with variance below eps, {NUMERICAL}")
     print("batchnorm_backward: dZ is right when the variance is smaller than eps.")

@@ -11,7 +11,7 @@ import numpy as np
 
 from course_lib.checking import CheckFailed
 from course_lib.checks.batchnorm_derivation import RTOL as RTOL_ORDINARY
-from course_lib.checks.batchnorm_derivation import U4, U5, mismatch
+from course_lib.checks.batchnorm_derivation import U4, U5, mismatch, raise_if
 
 RTOL = 1e-9
 """These results follow from a few multiplications: any right implementation agrees closely."""
@@ -44,40 +44,35 @@ def _vector_problem(v, length):
     return None
 
 
-def _raise(problem, context=""):
-    if problem:
-        raise CheckFailed(f"{context}{problem}")
-
-
 def check_exponentially_weighted_average(exponentially_weighted_average):
     """Check v_t on six temperatures with beta = 0.9, and the first value alone."""
     v = exponentially_weighted_average(THETA.copy(), 0.9)
-    _raise(_vector_problem(v, THETA.size))
-    _raise(mismatch(v, EWA_09, name="v", rtol=RTOL, known=EWA_KNOWN),
-           "six temperatures, beta = 0.9: ")
+    raise_if(_vector_problem(v, THETA.size))
+    raise_if(mismatch(v, EWA_09, name="v", rtol=RTOL, known=EWA_KNOWN),
+             "six temperatures, beta = 0.9")
     first = exponentially_weighted_average(np.array([20.0]), 0.98, bias_correction=False)
-    _raise(mismatch(first, np.array([0.4]), name="v_1", rtol=RTOL, known=[
+    raise_if(mismatch(first, np.array([0.4]), name="v_1", rtol=RTOL, known=[
         (np.array([19.6]), FLIPPED), (np.array([20.0]), "v_1 should be (1 - beta) * theta_1 = "
                                                        "0.4: the average starts from v_0 = 0")]),
-        "after one value 20 with beta = 0.98: ")
+        "after one value 20 with beta = 0.98")
     print("exponentially_weighted_average: v_t = beta v_(t-1) + (1 - beta) theta_t from v_0 = 0.")
 
 
 def check_exponentially_weighted_average_bias_correction(exponentially_weighted_average):
     """Check the corrected average: a constant series stays constant, and known values."""
     v = exponentially_weighted_average(np.full(30, 7.0), 0.9, bias_correction=True)
-    _raise(_vector_problem(v, 30))
+    raise_if(_vector_problem(v, 30))
     if np.allclose(v, 7.0 * (1 - 0.9 ** np.arange(1, 31))):
         raise CheckFailed("bias correction is missing: with bias_correction=True divide v_t by "
                           "1 - beta**t, so that a constant series gives back the constant")
-    _raise(mismatch(v, np.full(30, 7.0), name="v", rtol=RTOL),
-           "a constant series 7, 7, ... with bias correction should give 7 at every step: ")
+    raise_if(mismatch(v, np.full(30, 7.0), name="v", rtol=RTOL),
+             "a constant series 7, 7, ... with bias correction should give 7 at every step")
     v = exponentially_weighted_average(THETA.copy(), 0.9, bias_correction=True)
-    _raise(mismatch(v, EWA_09_CORRECTED, name="v", rtol=RTOL, known=[
+    raise_if(mismatch(v, EWA_09_CORRECTED, name="v", rtol=RTOL, known=[
         (np.array([5.263157894736842, 7.749077490774909, 8.112823495202093, 8.817855485824522,
                    9.923830296718235, 10.513470209396878]),
          "the correction uses the wrong power: divide v_t by 1 - beta**t, t = 1 first")]),
-        "six temperatures with bias correction: ")
+        "six temperatures with bias correction")
     print("exponentially_weighted_average: bias correction divides v_t by 1 - beta**t.")
 
 
@@ -97,15 +92,15 @@ def check_update_running_stats(update_running_stats):
     """Check ONE update, from zeros and from earlier values, with momentum 0.9 and 0.8."""
     zeros = np.zeros((3, 1))
     cases = [
-        ("one update from 0 (momentum 0.9): ", (zeros, zeros.copy()),
+        ("one update from 0 (momentum 0.9)", (zeros, zeros.copy()),
          {}, (np.array([[0.3], [0.0], [-0.05]]), np.array([[0.225], [0.9], [0.016]])),
          [(np.array([[2.7], [0.0], [-0.45]]), np.array([[2.025], [8.1], [0.144]]))],
          np.array([[0.15], [0.3], [0.04]])),
-        ("one update from earlier values (momentum 0.9): ", (OLD_MU, OLD_VAR), {},
+        ("one update from earlier values (momentum 0.9)", (OLD_MU, OLD_VAR), {},
          (np.array([[1.2], [-1.8], [0.4]]), np.array([[3.825], [1.8], [0.241]])),
          [(np.array([[2.8], [-0.2], [-0.4]]), np.array([[2.425], [8.2], [0.169]]))],
          np.array([[3.75], [1.2], [0.265]])),
-        ("one update with momentum=0.8: ", (OLD_MU, OLD_VAR), {"momentum": 0.8},
+        ("one update with momentum=0.8", (OLD_MU, OLD_VAR), {"momentum": 0.8},
          (np.array([[1.4], [-1.6], [0.3]]), np.array([[3.65], [2.6], [0.232]])),
          [(np.array([[2.6], [-0.4], [-0.3]]), np.array([[2.6], [7.4], [0.178]]))],
          np.array([[3.5], [1.4], [0.28]])),
@@ -115,12 +110,12 @@ def check_update_running_stats(update_running_stats):
     for context, (old_mu, old_var), kwargs, expected, flips, sigma_var in cases:
         result = update_running_stats(old_mu.copy(), old_var.copy(), BATCH_MU.copy(),
                                       BATCH_VAR.copy(), **kwargs)
-        _raise(_pair_problem(result, "update_running_stats"), context)
+        raise_if(_pair_problem(result, "update_running_stats"), context)
         running_mu, running_var = result
         unchanged = "the running statistics did not change: return the updated values"
-        _raise(mismatch(running_mu, expected[0], name="running_mu", rtol=RTOL, known=[
+        raise_if(mismatch(running_mu, expected[0], name="running_mu", rtol=RTOL, known=[
             (flips[0][0], flipped), (old_mu, unchanged)]), context)
-        _raise(mismatch(running_var, expected[1], name="running_var", rtol=RTOL, known=[
+        raise_if(mismatch(running_var, expected[1], name="running_var", rtol=RTOL, known=[
             (flips[0][1], flipped), (old_var, unchanged),
             (sigma_var, "the running variance averages sqrt(var): average the variance")]),
             context)
@@ -142,22 +137,22 @@ TRACK_VAR = np.array([[0.6265], [0.5035], [1.714]])
 def check_track_running_stats(track_running_stats):
     """Check the running statistics after three mini-batches, and after one."""
     result = track_running_stats([b.copy() for b in BATCHES])
-    _raise(_pair_problem(result, "track_running_stats"))
+    raise_if(_pair_problem(result, "track_running_stats"))
     running_mu, running_var = result
     zero = "the running statistics are still 0: assign what update_running_stats returns"
-    _raise(mismatch(running_mu, TRACK_MU, name="running_mu", rtol=RTOL, known=[
+    raise_if(mismatch(running_mu, TRACK_MU, name="running_mu", rtol=RTOL, known=[
         (np.zeros((3, 1)), zero),
         (np.array([[2.0], [-1.0], [0.5]]), "this is the plain average of the batch means; "
                                            "the running mean is an EWA from 0")]),
-        "three mini-batches (m = 5, 4, 5): ")
-    _raise(mismatch(running_var, TRACK_VAR, name="running_var", rtol=RTOL, known=[
+        "three mini-batches (m = 5, 4, 5)")
+    raise_if(mismatch(running_var, TRACK_VAR, name="running_var", rtol=RTOL, known=[
         (np.zeros((3, 1)), zero),
         (np.array([[0.8], [0.63125], [2.1725]]),
          "the batch variance is divided by m - 1 (ddof=1, PyTorch's choice for its running "
          "variance); keep the biased variance (1/m) that the forward pass normalises with"),
         (np.array([[0.397], [0.326], [0.673]]),
          "the running variance averages standard deviations: average the variances")]),
-        "three mini-batches (m = 5, 4, 5): ")
+        "three mini-batches (m = 5, 4, 5)")
     print("track_running_stats: EWA of each batch's mean and biased variance, from 0.")
 
 
@@ -191,14 +186,14 @@ def check_batchnorm_inference(batchnorm_inference):
                           "running_mu and running_var")
     out = batchnorm_inference(INFERENCE_Z.copy(), *[a.copy() for a in args])
     # running variances of 1 to 4: eps's place is left to the last case (RTOL_ORDINARY)
-    _raise(mismatch(out, INFERENCE_OUT, name="Z_tilde", rtol=RTOL_ORDINARY),
-           "Z of shape (3, 4): ")
-    _raise(mismatch(one, INFERENCE_OUT[:, [1]], name="Z_tilde", rtol=RTOL_ORDINARY),
-           "the second example alone (m = 1), which should give column 2 of the batch's "
-           "result: ")
+    raise_if(mismatch(out, INFERENCE_OUT, name="Z_tilde", rtol=RTOL_ORDINARY),
+             "Z of shape (3, 4)")
+    raise_if(mismatch(one, INFERENCE_OUT[:, [1]], name="Z_tilde", rtol=RTOL_ORDINARY),
+             "the second example alone (m = 1), which should give column 2 of the batch's "
+             "result")
     tiny = batchnorm_inference(1e-3 * INFERENCE_Z + RUNNING_MU, INFERENCE_GAMMA, INFERENCE_BETA,
                                RUNNING_MU, TINY_VAR)
-    _raise(mismatch(tiny, TINY_OUT, name="Z_tilde", rtol=RTOL),
-           "running variances 1e-7, 4e-6 and 0 (eps goes inside the square root): ")
+    raise_if(mismatch(tiny, TINY_OUT, name="Z_tilde", rtol=RTOL),
+             "running variances 1e-7, 4e-6 and 0 (eps goes inside the square root)")
     print("batchnorm_inference: uses the running statistics, so one example alone gives the "
           "same result as inside a batch.")
