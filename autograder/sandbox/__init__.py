@@ -94,6 +94,7 @@ def install_kernel(worker_dir, *, hide, limits, enabled, uid):
                 "--kill-child", "--mount-proc", "sh", str(LAUNCHER), "{connection_file}"]
         env = {"SANDBOX_HOLD": str(HOLD_DIR / f"worker-{os.getpid()}"),
                "SANDBOX_SHOW": str(ipc_dir),
+               "SANDBOX_READ": ":".join(str(p) for p in paths_to_read()),
                "SANDBOX_HIDE": ":".join(str(p) for p in hide),
                "SANDBOX_UID": str(uid), "SANDBOX_PYTHON": sys.executable,
                "SANDBOX_MEMORY": str(limits.memory_bytes),
@@ -113,6 +114,16 @@ def install_kernel(worker_dir, *, hide, limits, enabled, uid):
         overrides.update({"KernelManager.transport": "ipc",
                           "KernelManager.ip": str(ipc_dir / "kernel")})
     return overrides
+
+
+def paths_to_read():
+    """What the kernel must read wherever it lies: the course's code and Python itself."""
+    wanted = [REPO_DIR, Path(sys.prefix), Path(sys.base_prefix)]
+    unique = []
+    for path in (p.resolve() for p in wanted):
+        if not any(path == u or u in path.parents for u in unique):
+            unique = [u for u in unique if path not in u.parents] + [path]
+    return unique
 
 
 def paths_to_hide(out_dir, submissions_dir):
