@@ -5,8 +5,8 @@ assignments that have masters), then, on this machine and in this run:
 
 1. the anchor: plain nbgrader, `nbgrader generate_assignment` + `nbgrader autograde`
    for each assignment over all students, serial, its stock preprocessors, no isolation;
-2. ours: `python -m autograder grade SUBMISSIONS --out DIR --jobs J`, with the
-   sandbox on, feedback pages included.
+2. ours, serial (`--jobs 1`) and parallel (`--jobs J`), with the sandbox on and
+   feedback pages included.
 
 Prints both wall times and their ratio. Usage:
 
@@ -99,11 +99,16 @@ def main():
         anchor = plain_nbgrader(submissions, assignments)
         print(f"plain nbgrader autograde, serial:      {anchor:7.1f} s "
               f"({anchor / args.students:.2f} s per submission)")
+        serial, _ = ours(submissions, 1)
+        print(f"python -m autograder grade --jobs 1:   {serial:7.1f} s "
+              f"({serial / args.students:.2f} s per submission, feedback included)")
         mine, isolation = ours(submissions, args.jobs)
         print(f"python -m autograder grade --jobs {args.jobs}:   {mine:7.1f} s "
               f"({mine / args.students:.2f} s per submission, feedback included)")
         print(f"  {isolation}")
-        print(f"speed-up: {anchor / mine:.2f}x")
+        print(f"speed-up against plain nbgrader: {anchor / mine:.2f}x "
+              f"(serial, demo cells skipped: {anchor / serial:.2f}x; "
+              f"from {args.jobs} workers: {serial / mine:.2f}x)")
 
 
 if __name__ == "__main__":

@@ -69,3 +69,65 @@ def scores_by_student(rows):
         table.setdefault(row["student_id"], {})[row["grade_id"]] = (
             float(row["score"]), row["status"], row["message"])
     return table
+
+
+def grade_class(tmp_path_factory, assignment, others):
+    """Grade the master ("correct"), the student notebook ("untouched") and `others` in one run.
+
+    `others` maps a student to the {solution grade_id: source} that replaces the master's.
+    Returns (out folder, completed process, {student: {grade_id: (score, status, message)}}).
+    """
+    root = tmp_path_factory.mktemp("submissions")
+    out = tmp_path_factory.mktemp("graded")
+    write_submission(root, "correct", assignment, with_solutions(assignment))
+    write_submission(root, "untouched", assignment, student_version(assignment))
+    for student, replacements in others.items():
+        write_submission(root, student, assignment, with_solutions(assignment, replacements))
+    proc, rows = run_grader(root, out)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out, proc, scores_by_student(rows)
+
+
+def assert_full_marks(cells, full):
+    """Every graded cell gets its points with status ok."""
+    assert {g: s for g, (s, _, _) in cells.items()} == full, cells
+    assert {status for _, status, _ in cells.values()} == {"ok"}, cells
+
+
+def assert_untouched_scores_zero(cells, full):
+    """The released notebook, unchanged: 0 everywhere, each cell saying it is not implemented."""
+    assert set(cells) == set(full)
+    for grade_id, (score, status, message) in cells.items():
+        assert score == 0, grade_id
+        assert status == "not_implemented" and "not implemented" in message
+
+
+def assert_loses_exactly(cells, full, failures, *, statuses=("wrong_answer",),
+                         hinted_statuses=None):
+    """The cells in `failures` ({grade_id: hint or None}) score 0; all others full marks.
+
+    A failing cell's status must be one of `statuses` (any but ok when None), and where a
+    hint is given the message must contain it (and the status be one of `hinted_statuses`).
+    """
+    for grade_id, points in full.items():
+        score, status, message = cells[grade_id]
+        if grade_id not in failures:
+            assert (score, status) == (points, "ok"), (grade_id, status, message)
+            continue
+        assert score == 0 and status != "ok", (grade_id, status, message)
+        assert statuses is None or status in statuses, (grade_id, status, message)
+        hint = failures[grade_id]
+        if hint:
+            assert hint in message, (grade_id, message)
+            assert hinted_statuses is None or status in hinted_statuses, (grade_id, status)
+
+
+def assert_feedback_hides_hidden_tests(out, assignment, students, *, student=None, words=None):
+    """Each student's feedback page exists and shows no hidden test; `student`'s names `words`."""
+    for each in students:
+        page = (Path(out) / "feedback" / each / f"{assignment}.html").read_text()
+        assert len(page) > 1000
+        assert "BEGIN HIDDEN TESTS" not in page and "run_in_process" not in page
+    if student:
+        page = (Path(out) / "feedback" / student / f"{assignment}.html").read_text()
+        assert words in page

@@ -14,12 +14,12 @@ from autograder.checks import checks_for
 from autograder.checks.case import case_rng, judge_results
 from course_lib import probe
 from tests.helpers import (
+    assert_feedback_hides_hidden_tests,
+    assert_full_marks,
+    assert_loses_exactly,
+    assert_untouched_scores_zero,
+    grade_class,
     master,
-    run_grader,
-    scores_by_student,
-    student_version,
-    with_solutions,
-    write_submission,
 )
 
 A = "02_batchnorm_derivation"
@@ -200,52 +200,27 @@ def test_each_mistake_fails_exactly_its_cases(student, seed):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("submissions")
-    out = tmp_path_factory.mktemp("graded")
-    write_submission(root, "correct", A, with_solutions(A))
-    write_submission(root, "untouched", A, student_version(A))
-    for student, sources in RIGHT.items():
-        write_submission(root, student, A, with_solutions(A, sources))
-    for student, (sources, _) in MISTAKES.items():
-        write_submission(root, student, A, with_solutions(A, sources))
-    proc, rows = run_grader(root, out)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return out, proc, scores_by_student(rows)
+    others = {**RIGHT, **{student: sources for student, (sources, _) in MISTAKES.items()}}
+    return grade_class(tmp_path_factory, A, others)
 
 
 @pytest.mark.parametrize("student", ["correct", *sorted(RIGHT)])
 def test_right_submissions_get_full_marks(graded, student):
-    _, _, table = graded
-    assert {g: s for g, (s, _, _) in table[student].items()} == FULL, table[student]
-    assert {status for _, status, _ in table[student].values()} == {"ok"}
+    assert_full_marks(graded[2][student], FULL)
 
 
 def test_untouched_stub_scores_zero_with_a_status(graded):
-    _, _, table = graded
-    for grade_id, (score, status, message) in table["untouched"].items():
-        assert score == 0, grade_id
-        assert status == "not_implemented" and "not implemented" in message
+    assert_untouched_scores_zero(graded[2]["untouched"], FULL)
 
 
 @pytest.mark.parametrize("student", sorted(MISTAKES))
 def test_mistake_loses_exactly_its_points(graded, student):
-    _, _, table = graded
-    expected = MISTAKES[student][1]
-    for grade_id, points in FULL.items():
-        score, status, message = table[student][grade_id]
-        if grade_id in expected:
-            assert score == 0, (grade_id, status, message)
-            assert status in ("wrong_answer", "exception"), (grade_id, status, message)
-            if expected[grade_id]:
-                assert expected[grade_id] in message, (grade_id, message)
-        else:
-            assert (score, status) == (points, "ok"), (grade_id, status, message)
+    assert_loses_exactly(graded[2][student], FULL, MISTAKES[student][1],
+                         statuses=("wrong_answer", "exception"))
 
 
 def test_feedback_names_the_mistake_and_hides_hidden_tests(graded):
     out, _, table = graded
-    for student in table:
-        page = (out / "feedback" / student / f"{A}.html").read_text()
-        assert "BEGIN HIDDEN TESTS" not in page and "run_in_process" not in page
-    page = (out / "feedback" / "backward_var_instead_of_var_plus_eps" / f"{A}.html").read_text()
-    assert "var + eps" in page
+    assert_feedback_hides_hidden_tests(out, A, table,
+                                       student="backward_var_instead_of_var_plus_eps",
+                                       words="var + eps")

@@ -3,11 +3,11 @@
 import pytest
 
 from tests.helpers import (
-    run_grader,
-    scores_by_student,
-    student_version,
-    with_solutions,
-    write_submission,
+    assert_feedback_hides_hidden_tests,
+    assert_full_marks,
+    assert_loses_exactly,
+    assert_untouched_scores_zero,
+    grade_class,
 )
 
 A = "04_softmax_vs_hardmax"
@@ -47,54 +47,27 @@ MISTAKES = {
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("submissions")
-    out = tmp_path_factory.mktemp("graded")
-    write_submission(root, "correct", A, with_solutions(A))
-    write_submission(root, "untouched", A, student_version(A))
-    for student, (replacements, _) in MISTAKES.items():
-        write_submission(root, student, A, with_solutions(A, replacements))
-    proc, rows = run_grader(root, out)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return out, proc, scores_by_student(rows)
+    return grade_class(tmp_path_factory, A,
+                       {student: replacements for student, (replacements, _) in MISTAKES.items()})
 
 
 def test_correct_submission_gets_full_marks(graded):
-    _, _, table = graded
-    assert {g: s for g, (s, _, _) in table["correct"].items()} == FULL
-    assert {status for _, status, _ in table["correct"].values()} == {"ok"}
+    assert_full_marks(graded[2]["correct"], FULL)
 
 
 def test_untouched_stub_scores_zero_with_a_status(graded):
-    _, _, table = graded
-    for grade_id, (score, status, message) in table["untouched"].items():
-        assert score == 0, grade_id
-        assert status == "not_implemented" and "not implemented" in message
+    assert_untouched_scores_zero(graded[2]["untouched"], FULL)
 
 
 @pytest.mark.parametrize("student", sorted(MISTAKES))
 def test_mistake_loses_exactly_its_points(graded, student):
-    _, _, table = graded
-    expected_failures = MISTAKES[student][1]
-    for grade_id, points in FULL.items():
-        score, status, message = table[student][grade_id]
-        if grade_id in expected_failures:
-            assert score == 0, (grade_id, status, message)
-            assert status == "wrong_answer", (grade_id, status, message)
-            hint = expected_failures[grade_id]
-            if hint:
-                assert hint in message, (grade_id, message)
-        else:
-            assert (score, status) == (points, "ok"), (grade_id, status, message)
+    assert_loses_exactly(graded[2][student], FULL, MISTAKES[student][1])
 
 
 def test_feedback_is_written_and_hides_hidden_tests(graded):
     out, _, table = graded
-    for student in table:
-        page = (out / "feedback" / student / f"{A}.html").read_text()
-        assert len(page) > 1000
-        assert "BEGIN HIDDEN TESTS" not in page and "run_in_process" not in page
-    page = (out / "feedback" / "cost_summed" / f"{A}.html").read_text()
-    assert "times too large" in page
+    assert_feedback_hides_hidden_tests(out, A, table, student="cost_summed",
+                                       words="times too large")
 
 
 def test_terminal_summary(graded):
