@@ -23,8 +23,9 @@ lab: venv
 lint: venv
 	$(BIN)/ruff check .
 
+# One test file per worker: each grading test grades its class once, in one worker.
 test: venv lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 release: venv
 	$(BIN)/python -m autograder release
