@@ -131,3 +131,34 @@ def assert_feedback_hides_hidden_tests(out, assignment, students, *, student=Non
     if student:
         page = (Path(out) / "feedback" / student / f"{assignment}.html").read_text()
         assert words in page
+
+
+def solution_sources(assignment):
+    """{grade_id: source} of the master's solution cells."""
+    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in master(assignment).cells
+            if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def in_process_failures(assignment, sources, seed, namespace=None):
+    """{grade_id: verdict} of the grader's cases that fail, run in this process.
+
+    The master's solution cells, with those in `sources` replaced, are executed in a
+    fresh namespace (`namespace` adds the notebook's imports), then the grader's cases
+    for `seed` are called and judged as at grading time, without a kernel.
+    """
+    import numpy as np
+
+    from autograder.checks import checks_for
+    from autograder.checks.case import case_rng, judge_results
+    from course_lib import probe
+
+    namespace = {"np": np, **(namespace or {})}
+    for source in {**solution_sources(assignment), **sources}.values():
+        exec(source, namespace)
+    failed = {}
+    for grade_id, make_cases in checks_for(assignment).items():
+        cases = make_cases(case_rng(seed, grade_id))
+        verdict = judge_results(cases, [probe.call_one(c.request(), namespace) for c in cases])
+        if not verdict.ok:
+            failed[grade_id] = verdict
+    return failed

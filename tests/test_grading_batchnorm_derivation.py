@@ -10,16 +10,13 @@ checked twice: in process on several seeds (fast, no kernel), and end to end thr
 import numpy as np
 import pytest
 
-from autograder.checks import checks_for
-from autograder.checks.case import case_rng, judge_results
-from course_lib import probe
 from tests.helpers import (
     assert_feedback_hides_hidden_tests,
     assert_full_marks,
     assert_loses_exactly,
     assert_untouched_scores_zero,
     grade_class,
-    master,
+    in_process_failures,
 )
 
 A = "02_batchnorm_derivation"
@@ -158,32 +155,11 @@ MISTAKES = {
 }
 
 
-def _namespace(sources):
-    """The master's solution cells, some replaced by `sources`, run in a fresh namespace."""
-    cells = {c.metadata["nbgrader"]["grade_id"]: c.source for c in master(A).cells
-             if c.metadata.get("nbgrader", {}).get("solution")}
-    namespace = {"np": np}
-    for source in {**cells, **sources}.values():
-        exec(source, namespace)
-    return namespace
-
-
-def _failures(sources, seed):
-    """{grade_id: verdict} of the grader's cases that fail, run in this process."""
-    namespace, failed = _namespace(sources), {}
-    for grade_id, make_cases in checks_for(A).items():
-        cases = make_cases(case_rng(seed, grade_id))
-        verdict = judge_results(cases, [probe.call_one(c.request(), namespace) for c in cases])
-        if not verdict.ok:
-            failed[grade_id] = verdict
-    return failed
-
-
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 @pytest.mark.parametrize("student", sorted(RIGHT))
 def test_right_variants_pass_every_case(student, seed):
     with np.errstate(all="ignore"):
-        assert _failures(RIGHT[student], seed) == {}
+        assert in_process_failures(A, RIGHT[student], seed) == {}
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
@@ -191,7 +167,7 @@ def test_right_variants_pass_every_case(student, seed):
 def test_each_mistake_fails_exactly_its_cases(student, seed):
     sources, expected = MISTAKES[student]
     with np.errstate(all="ignore"):
-        failed = _failures(sources, seed)
+        failed = in_process_failures(A, sources, seed)
     assert set(failed) == set(expected), {g: v.message for g, v in failed.items()}
     for grade_id, words in expected.items():
         if words:

@@ -10,9 +10,6 @@ also graded end to end through `python -m autograder grade`, MORE_MISTAKES only 
 import numpy as np
 import pytest
 
-from autograder.checks import checks_for
-from autograder.checks.case import case_rng, judge_results
-from course_lib import probe
 from course_lib.search_space import from_unit, to_unit
 from tests.helpers import (
     assert_feedback_hides_hidden_tests,
@@ -20,7 +17,7 @@ from tests.helpers import (
     assert_loses_exactly,
     assert_untouched_scores_zero,
     grade_class,
-    master,
+    in_process_failures,
 )
 
 A = "01_hyperparameter_search"
@@ -250,34 +247,14 @@ def random_search(objective, space, num_trials, rng):
 }
 
 
-def _namespace(sources):
-    """The master's solution cells, some replaced by `sources`, run in a fresh namespace."""
-    cells = {c.metadata["nbgrader"]["grade_id"]: c.source for c in master(A).cells
-             if c.metadata.get("nbgrader", {}).get("solution")}
-    namespace = {"np": np, "to_unit": to_unit, "from_unit": from_unit}
-    for source in {**cells, **sources}.values():
-        exec(source, namespace)
-    return namespace
-
-
-def _failures(sources, seed):
-    """{grade_id: verdict} of the grader's cases that fail, run in this process."""
-    namespace, failed = _namespace(sources), {}
-    for grade_id, make_cases in checks_for(A).items():
-        cases = make_cases(case_rng(seed, grade_id))
-        verdict = judge_results(cases, [probe.call_one(c.request(), namespace) for c in cases])
-        if not verdict.ok:
-            failed[grade_id] = verdict
-    return failed
-
-
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 @pytest.mark.parametrize("student", sorted(RIGHT))
 def test_right_variants_pass_every_case(student, seed):
     with np.errstate(all="ignore"):
-        assert _failures(RIGHT[student], seed) == {}
+        assert in_process_failures(A, RIGHT[student], seed, NOTEBOOK_IMPORTS) == {}
 
 
+NOTEBOOK_IMPORTS = {"to_unit": to_unit, "from_unit": from_unit}
 ALL_MISTAKES = {**MISTAKES, **MORE_MISTAKES}
 
 
@@ -286,7 +263,7 @@ ALL_MISTAKES = {**MISTAKES, **MORE_MISTAKES}
 def test_each_mistake_fails_exactly_its_cases(student, seed):
     sources, expected = ALL_MISTAKES[student]
     with np.errstate(all="ignore"):
-        failed = _failures(sources, seed)
+        failed = in_process_failures(A, sources, seed, NOTEBOOK_IMPORTS)
     assert set(failed) == set(expected), {g: v.message for g, v in failed.items()}
     for grade_id, words in expected.items():
         if words:
