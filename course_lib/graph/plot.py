@@ -6,7 +6,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 _SYMBOLS = {"add": "+", "sub": "\N{MINUS SIGN}", "mul": "\N{MULTIPLICATION SIGN}"}
 _COLOURS = {"variable": "#9ecae1", "placeholder": "#fdd0a2", "constant": "#e0e0e0"}
-_BOX = (0.74, 0.56)
+_BOX = (0.76, 0.7)
 """Width and height of a node's box, in units of the layout (one unit per depth)."""
 
 
@@ -114,7 +114,7 @@ def plot_graph(output, *, ax=None, values=None, show_grad=False, title=None):
     width = max(x for x, _ in positions.values()) + 1
     height = max(abs(y) for _, y in positions.values()) * 2 + 1
     if ax is None:
-        _, ax = plt.subplots(figsize=(1.9 * width + 0.4, 0.85 * height + 1.2))
+        _, ax = plt.subplots(figsize=(1.9 * width + 0.4, 1.1 * height + 1.2))
     boxes = {}
     for node, (x, y) in positions.items():
         box = FancyBboxPatch((x - _BOX[0] / 2, y - _BOX[1] / 2), *_BOX,
