@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 LAB_DIR ?= notebooks
 LAB_ARGS ?=
+# JupyterLab refuses to run as root unless told to (containers, CI machines).
+LAB_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab test venv release lint clean
 
@@ -18,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lab: venv
-	$(BIN)/jupyter lab --notebook-dir=$(LAB_DIR) $(LAB_ARGS)
+	$(BIN)/jupyter lab --notebook-dir=$(LAB_DIR) $(LAB_AS_ROOT) $(LAB_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -23,7 +23,7 @@ def test_make_lab_serves_the_notebooks(tmp_path):
     served = tmp_path / "notebooks"
     shutil.copytree(REPO / "notebooks", served)
     args = (f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={PORT} "
-            "--ServerApp.port_retries=0 --IdentityProvider.token= --allow-root")
+            "--ServerApp.port_retries=0 --IdentityProvider.token=")
     proc = subprocess.Popen(["make", "-s", "lab", f"LAB_DIR={served}", f"LAB_ARGS={args}"],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True)
