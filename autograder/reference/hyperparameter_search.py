@@ -62,7 +62,9 @@ def zoom(trials, space, top=5, margin=0.1):
     new_space = {}
     for name, (low, high, scale) in space.items():
         coords = [_coordinate(trial[name], scale) for trial in best]
-        width = max(coords) - min(coords)
+        # when the top trials share a value, widen by margin times the old range instead
+        width = (max(coords) - min(coords)
+                 or abs(_coordinate(high, scale) - _coordinate(low, scale)))
         ends = [_value(min(coords) - margin * width, scale),
                 _value(max(coords) + margin * width, scale)]
         new_space[name] = (float(max(min(ends), low)), float(min(max(ends), high)), scale)
