@@ -162,3 +162,17 @@ def in_process_failures(assignment, sources, seed, namespace=None):
         if not verdict.ok:
             failed[grade_id] = verdict
     return failed
+
+
+def assert_fails_exactly(failed, expected, *, hinted_statuses=None):
+    """`failed` ({grade_id: verdict}, from in_process_failures) is exactly `expected`.
+
+    `expected` maps a grade_id to a hint or None; where a hint is given the verdict's
+    message must contain it (and its status be one of `hinted_statuses`).
+    """
+    assert set(failed) == set(expected), {g: v.message for g, v in failed.items()}
+    for grade_id, hint in expected.items():
+        if hint:
+            assert hint in failed[grade_id].message, failed[grade_id].message
+            assert hinted_statuses is None or failed[grade_id].status in hinted_statuses, (
+                failed[grade_id])

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import (
+    assert_fails_exactly,
     assert_feedback_hides_hidden_tests,
     assert_full_marks,
     assert_loses_exactly,
@@ -168,10 +169,7 @@ def test_each_mistake_fails_exactly_its_cases(student, seed):
     sources, expected = MISTAKES[student]
     with np.errstate(all="ignore"):
         failed = in_process_failures(A, sources, seed)
-    assert set(failed) == set(expected), {g: v.message for g, v in failed.items()}
-    for grade_id, words in expected.items():
-        if words:
-            assert words in failed[grade_id].message, failed[grade_id].message
+    assert_fails_exactly(failed, expected)
 
 
 @pytest.fixture(scope="module")
