@@ -1,5 +1,6 @@
 """Where the course's files are, and an nbgrader API bound to a course directory."""
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -26,14 +27,21 @@ def master_path(assignment):
 
 
 def graded_cells(assignment):
-    """[(grade_id, points)] of the master's graded test cells, in notebook order."""
-    nb = nbformat.read(master_path(assignment), as_version=4)
+    """((grade_id, points), ...) of the master's graded test cells, in notebook order."""
+    path = master_path(assignment)
+    return _graded_cells(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _graded_cells(path, mtime_ns):
+    """Read once per version of the master: grading asks for every submission."""
+    nb = nbformat.read(path, as_version=4)
     cells = []
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
             cells.append((meta["grade_id"], float(meta.get("points", 0))))
-    return cells
+    return tuple(cells)
 
 
 def _put_venv_on_path():
