@@ -1,10 +1,21 @@
-"""Generate the student notebooks from the masters with nbgrader's generate_assignment."""
+"""Generate the student notebooks from the masters with nbgrader's generate_assignment.
+
+Every cell a master tags `demo` (plots, experiments, widgets) is skipped when grading; the
+student's copy says so on its first line (`DEMO_MARKER`), so nobody defines a helper there
+that an answer then needs.
+"""
 
 import shutil
 import tempfile
 from pathlib import Path
 
+import nbformat
+
 from autograder.course import NOTEBOOKS_DIR, SOURCE_DIR, assignments, nbgrader_api
+
+DEMO_TAG = "demo"
+DEMO_MARKER = ("# Demo: the grader does not run this cell. "
+               "Define nothing here that your answers need.")
 
 
 class ReleaseError(RuntimeError):
@@ -25,6 +36,16 @@ def release(out_dir=NOTEBOOKS_DIR, names=None):
                 raise ReleaseError(f"could not release {name}:\n{result.get('log', '')}"
                                    f"{result.get('error', '')}")
             target = out_dir / f"{name}.ipynb"
-            shutil.copyfile(Path(work) / "release" / name / f"{name}.ipynb", target)
+            nb = nbformat.read(Path(work) / "release" / name / f"{name}.ipynb", as_version=4)
+            nbformat.write(mark_demo_cells(nb), target)
             written.append(target)
     return written
+
+
+def mark_demo_cells(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Put `DEMO_MARKER` on the first line of every code cell tagged `demo` (once)."""
+    for cell in nb.cells:
+        if (cell.cell_type == "code" and DEMO_TAG in cell.metadata.get("tags", [])
+                and not cell.source.startswith(DEMO_MARKER)):
+            cell.source = f"{DEMO_MARKER}\n{cell.source}"
+    return nb

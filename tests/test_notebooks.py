@@ -9,7 +9,7 @@ from nbclient import NotebookClient
 from autograder.checks import checks_for
 from autograder.course import assignments, graded_cells, master_path
 from autograder.preprocessors import is_demo
-from autograder.release import release
+from autograder.release import DEMO_MARKER, release
 from tests.helpers import REPO
 
 ASSIGNMENTS = assignments()
@@ -117,3 +117,13 @@ def test_notebooks_folder_is_exactly_the_release(tmp_path):
         committed = (REPO / "notebooks" / path.name).read_bytes()
         assert committed == path.read_bytes(), (
             f"notebooks/{path.name} differs from the release: run `python -m autograder release`")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_student_sees_which_cells_the_grader_skips(assignment):
+    """A code cell of the student's notebook says it is a demo exactly when it is one."""
+    nb = nbformat.read(REPO / "notebooks" / f"{assignment}.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert any(is_demo(c) for c in code)
+    for cell in code:
+        assert cell.source.startswith(DEMO_MARKER + "\n") == is_demo(cell), cell.source[:80]
