@@ -4,7 +4,7 @@ import argparse
 import sys
 import warnings
 
-from autograder.grading import GradingError, grade, summary
+from autograder.grading import GradingError, Interrupted, grade, summary
 from autograder.publish import publish
 from autograder.release import ReleaseError, release
 from autograder.sandbox import Limits
@@ -34,6 +34,9 @@ def main(argv=None):
     gr.add_argument("--jobs", type=int, default=None,
                     help="submissions graded at once (default: the machine's cores)")
     gr.add_argument("--no-progress", action="store_true", help="no progress bar")
+    gr.add_argument("--canary-source", default=None, metavar="DIR",
+                    help="for testing the canary: grade DIR/<assignment>/<assignment>.ipynb "
+                         "instead of the masters before the class")
     args = parser.parse_args(argv)
     # nbgrader's gradebook triggers SQLAlchemy warnings that say nothing to an instructor.
     warnings.filterwarnings("ignore", module="nbgrader")
@@ -53,10 +56,18 @@ def main(argv=None):
                      notebook_timeout=args.notebook_timeout,
                      limits=Limits(memory_bytes=args.memory_mb * 2**20,
                                    cpu_seconds=args.cpu_seconds),
-                     progress=not args.no_progress)
-    except (GradingError, ReleaseError, FileExistsError) as error:
+                     progress=not args.no_progress, canary_source=args.canary_source)
+    except GradingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except (ReleaseError, FileExistsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except Interrupted as stop:
+        print(f"error: grading stopped by {stop}; every submission graded so far is recorded "
+              f"in {args.out}/.results: run the same command again to grade the rest",
+              file=sys.stderr)
+        return 128 + stop.signum
     print(summary(rows))
     print(f"wrote {args.out}/grades.csv and {args.out}/feedback/")
     return 0

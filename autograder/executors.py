@@ -1,23 +1,97 @@
 """Where submissions are graded: the fan-out behind `python -m autograder grade --jobs N`.
 
-An executor takes a picklable task function, the arguments it needs to set
-itself up once per worker, and the list of jobs; it yields each job's result
-as soon as it is done. `LocalExecutor` uses worker processes on this machine.
-A cluster engine (Dask distributed, for instance) fits the same interface: set
-each worker up once with `setup(*setup_args)`, then submit `task(job)` per job.
+An executor takes a picklable task function, the arguments it needs to set itself up
+once per worker, and the list of jobs; it yields `(job, result)` as soon as a job is
+done, where `result` is the task's return value or a `JobFailed` when the machinery
+around the task broke (a worker died, its set-up failed). One job's failure never
+stops the others. `LocalExecutor` uses worker processes on this machine; a cluster
+engine (Dask distributed, for instance) fits the same interface.
+
+Nothing a run starts outlives it: each worker process gets a parent-death signal
+(Linux `PR_SET_PDEATHSIG`), so it stops when the grader dies, even by `kill -9`; a
+stopping worker kills its kernels (each kernel's sandbox dies with its launcher).
+Workers ignore SIGINT: Ctrl-C reaches the grader, which stops them itself.
 """
 
+import ctypes
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 
 _worker_state = {}
+PR_SET_PDEATHSIG = 1
 
 
-def _init_worker(setup, setup_args):
-    _worker_state["context"] = setup(*setup_args)
+@dataclass(frozen=True)
+class JobFailed:
+    """The machinery around a job broke; `message` says how (a sentence)."""
+
+    message: str
+
+
+def children(pid: int | None = None) -> list[int]:
+    """Process ids of the direct children of `pid` (default: this process), from /proc."""
+    pid = pid or os.getpid()
+    found = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found.extend(int(p) for p in handle.read().split())
+        except OSError:
+            continue
+    return found
+
+
+def kill_kernels(exclude=()) -> None:
+    """Kill this process's children (kernel launchers) and their process groups."""
+    for pid in children():
+        if pid in exclude:
+            continue
+        try:
+            if os.getpgid(pid) == pid:  # a kernel runs in a session of its own
+                os.killpg(pid, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
+        except OSError:
+            continue
+
+
+def die_with_parent(parent: int) -> None:
+    """Ask Linux to send SIGTERM to this process when `parent` ends (no-op elsewhere)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        _stop_worker(signal.SIGTERM, None)
+
+
+def _stop_worker(signum, frame):
+    kill_kernels()
+    os._exit(128 + signum)
+
+
+def _init_worker(parent, setup, setup_args):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_worker)
+    die_with_parent(parent)
+    try:
+        _worker_state["context"] = setup(*setup_args)
+    except Exception as error:  # reported per job: the pool itself keeps working
+        _worker_state["failed"] = JobFailed(f"the grading worker could not start: "
+                                            f"{type(error).__name__}: {str(error)[:200]}")
 
 
 def _run_in_worker(task, job):
+    if "failed" in _worker_state:
+        return _worker_state["failed"]
     return task(_worker_state["context"], job)
 
 
@@ -27,23 +101,74 @@ class SerialExecutor:
     def run(self, setup, setup_args, task, jobs):
         if not jobs:
             return
-        context = setup(*setup_args)
+        try:
+            context = setup(*setup_args)
+        except Exception as error:
+            failed = JobFailed(f"the grader could not start: {type(error).__name__}: "
+                               f"{str(error)[:200]}")
+            for job in jobs:
+                yield job, failed
+            return
         for job in jobs:
             yield job, task(context, job)
 
 
 class LocalExecutor:
-    """Grade with `jobs` worker processes; each worker sets up once, then takes jobs."""
+    """Grade with `jobs` worker processes; each worker sets up once, then takes jobs.
+
+    A job whose worker died is tried once more in a fresh pool, then reported as
+    `JobFailed`. When the consumer stops (an exception, SIGTERM, Ctrl-C), the workers
+    and their kernels are killed before the exception goes on.
+    """
 
     def __init__(self, jobs=None):
         self.jobs = jobs or os.cpu_count() or 1
 
     def run(self, setup, setup_args, task, jobs):
+        jobs = list(jobs)
         if self.jobs == 1 or len(jobs) <= 1:
             yield from SerialExecutor().run(setup, setup_args, task, jobs)
             return
-        with ProcessPoolExecutor(max_workers=min(self.jobs, len(jobs)), initializer=_init_worker,
-                                 initargs=(setup, setup_args)) as pool:
+        for _attempt in range(2):
+            broken = []
+            yield from self._pool_run(setup, setup_args, task, jobs, broken)
+            jobs = broken
+            if not jobs:
+                return
+        for job in jobs:
+            yield job, JobFailed("the grading worker stopped while grading this submission")
+
+    def _pool_run(self, setup, setup_args, task, jobs, broken):
+        pool = ProcessPoolExecutor(max_workers=min(self.jobs, len(jobs)),
+                                   initializer=_init_worker,
+                                   initargs=(os.getpid(), setup, setup_args))
+        try:
             futures = {pool.submit(_run_in_worker, task, job): job for job in jobs}
             for future in as_completed(futures):
-                yield futures[future], future.result()
+                job = futures[future]
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    broken.append(job)
+                    continue
+                except Exception as error:
+                    result = JobFailed(f"{type(error).__name__}: {str(error)[:200]}")
+                yield job, result
+        except BaseException:
+            stop_pool(pool)
+            raise
+        pool.shutdown(wait=True)
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: each worker kills its kernels and exits; queued jobs are dropped."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=5)

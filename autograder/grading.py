@@ -1,78 +1,74 @@
 """Grade a folder of submissions with nbgrader and write grades.csv and feedback.
 
-Layout read: SUBMISSIONS/<student_id>/<assignment>/<assignment>.ipynb.
-Written: OUT/grades.csv, OUT/feedback/<student_id>/<assignment>.html, and
-OUT/.results/<student_id>/<assignment>.json, the durable record of each graded
-submission (its rows and the hash of the notebook graded). A run that is
-killed and started again grades only what has no up-to-date record, so
-nothing is lost or graded twice. Each worker process has a scratch nbgrader
-course directory of its own in OUT/.nbgrader/ (gradebook, autograded copies).
+Layout read: SUBMISSIONS/<student_id>/<assignment>/<assignment>.ipynb (see
+`autograder.submissions`). Written: OUT/grades.csv, OUT/feedback/<student_id>/<assignment>.html,
+OUT/gradebook.db, and OUT/.results/<student_id>/<assignment>.json, the durable record of each
+graded submission (see `autograder.records`): a run that is stopped and started again grades
+only what has no final, up-to-date record, so nothing is lost or graded twice.
+
+A run holds OUT/.lock from start to end. It first grades each chosen assignment's master
+(the solutions) as a pseudo-student, with the same executor, sandbox and settings: if any
+graded cell of a master is not full marks the environment is broken, and the run stops
+before touching the class (`CanaryFailed`, exit 3). Then every submission is graded in a
+worker; whatever goes wrong with one submission becomes rows for that submission only.
+Scratch folders (nbgrader course directories, verdicts) live in OUT/.nbgrader/run-<pid>
+and are removed by their run; a later run removes those of runs that were killed.
 """
 
-import csv
 import hashlib
 import html
 import json
 import os
-import random
 import shutil
+import signal
 import sys
+import threading
 from collections import Counter
-from dataclasses import dataclass
+from contextlib import closing, contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import nbformat
-
 from autograder import sandbox
-from autograder.course import SOURCE_DIR, assignments, graded_cells, nbgrader_api
-from autograder.executors import LocalExecutor
+from autograder.course import SOURCE_DIR, graded_cells, nbgrader_api
+from autograder.executors import JobFailed, LocalExecutor, kill_kernels
+from autograder.export import CSV_COLUMNS, write_csv  # noqa: F401 - part of this module's API
+from autograder.records import (
+    RETRIED,
+    Row,
+    RunLock,
+    load_final_record,
+    run_seed,
+    save_record,
+)
+from autograder.submissions import (
+    GradingError,
+    Loaded,
+    Refused,
+    check_placement,
+    discover,
+    internal_id,
+    load_submission,
+    notebook_path,
+    parse_notebook,
+    read_bytes_nofollow,
+)
+from autograder.submissions import find_symlink as _find_symlink
 
-CSV_COLUMNS = ["student_id", "assignment", "grade_id", "score", "max_score", "status", "message"]
+CANARY_STUDENT = "(the master's solutions)"
 
 
-class GradingError(RuntimeError):
-    """Grading could not run at all (bad arguments, missing folders)."""
+class CanaryFailed(GradingError):
+    """The masters' solutions did not get full marks: the grading environment is broken."""
+
+    exit_code = 3
 
 
-@dataclass
-class Row:
-    student_id: str
-    assignment: str
-    grade_id: str
-    score: float
-    max_score: float
-    status: str
-    message: str
+class Interrupted(BaseException):
+    """SIGTERM or SIGINT reached the grader; `signum` says which."""
 
-    def as_list(self):
-        return [self.student_id, self.assignment, self.grade_id, f"{self.score:g}",
-                f"{self.max_score:g}", self.status, self.message]
-
-
-def read_submission(path):
-    """Check that `path` is a readable notebook; return None or (status, message)."""
-    if not path.is_file():
-        return "missing_submission", f"no notebook at {path.parent.name}/{path.name}"
-    raw = path.read_bytes()
-    if not raw.strip():
-        return "unreadable_notebook", "the notebook file is empty"
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        return "unreadable_notebook", f"the file is not UTF-8 text (byte {error.start})"
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        return "unreadable_notebook", (f"the file is not a notebook: invalid JSON at line "
-                                       f"{error.lineno}, column {error.colno}")
-    if not isinstance(data, dict) or data.get("nbformat") != 4:
-        return "unreadable_notebook", ("the file is not a version-4 Jupyter notebook; "
-                                       "save it from JupyterLab")
-    try:
-        nbformat.validate(nbformat.reads(text, as_version=4))
-    except Exception as error:  # nbformat raises several validation error types
-        return "unreadable_notebook", f"the notebook does not validate: {str(error)[:200]}"
-    return None
+    def __init__(self, signum):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
 def _zero_rows(student, assignment, status, message):
@@ -86,20 +82,23 @@ def _write_plain_feedback(path, student, assignment, rows):
                     f"({html.escape(r.status)}) {html.escape(r.message)}</li>" for r in rows)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{assignment}</title></head>"
-        f"<body><h1>{html.escape(assignment)}: feedback for {html.escape(student)}</h1>"
-        f"<p>Your submission could not be graded: {html.escape(rows[0].message)}.</p>"
-        f"<ul>{items}</ul></body></html>\n", encoding="utf-8")
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(assignment)}"
+        f"</title></head><body><h1>{html.escape(assignment)}: feedback for "
+        f"{html.escape(student)}</h1><p>Your submission could not be graded: "
+        f"{html.escape(rows[0].message)}.</p><ul>{items}</ul></body></html>\n",
+        encoding="utf-8")
 
 
 class Grader:
-    """Grades submissions into `out`, one at a time, in its own nbgrader course directory."""
+    """Grades submissions, one at a time, in its own nbgrader course directory `root`.
 
-    def __init__(self, out, *, seed, timeout=60, notebook_timeout=600, root=None,
+    nbgrader only ever sees `internal_id(student)`; rows and feedback carry the real id.
+    """
+
+    def __init__(self, root, *, seed, verdict_dir, timeout=60, notebook_timeout=600,
                  overrides=None):
-        self.out = Path(out)
-        self.root = Path(root) if root else self.out / ".nbgrader" / "main"
-        self.verdict_dir = self.out / ".verdicts"
+        self.root = Path(root)
+        self.verdict_dir = Path(verdict_dir)
         self.seed = int(seed)
         self.api = nbgrader_api(self.root, **{
             "ProbeExecute.seed": self.seed, "JudgeProbes.seed": self.seed,
@@ -125,42 +124,43 @@ class Grader:
         """Record that the course directory already has these assignments registered."""
         self._released.update(assignments)
 
-    def grade_one(self, submissions, student, assignment):
-        """Rows of grades.csv for one student's assignment; writes its feedback page."""
-        feedback = self.out / "feedback" / student / f"{assignment}.html"
-        path = Path(submissions) / student / assignment / f"{assignment}.ipynb"
-        problem = read_submission(path)
-        if problem:
-            rows = _zero_rows(student, assignment, *problem)
+    def grade_one(self, student, assignment, notebook, feedback):
+        """Rows of grades.csv for one submission (`Loaded` or `Refused`); writes its feedback."""
+        feedback = Path(feedback)
+        if isinstance(notebook, Refused):
+            rows = _zero_rows(student, assignment, notebook.status, notebook.message)
             _write_plain_feedback(feedback, student, assignment, rows)
             return rows
         self.prepare(assignment)
-        submitted = self.root / "submitted" / student / assignment
+        sid = internal_id(student)
+        submitted = self.root / "submitted" / sid / assignment
         if submitted.exists():
             shutil.rmtree(submitted)
         submitted.mkdir(parents=True)
-        shutil.copyfile(path, submitted / f"{assignment}.ipynb")
-        verdict_file = self.verdict_dir / student / f"{assignment}.json"
+        (submitted / f"{assignment}.ipynb").write_text(notebook.text, encoding="utf-8")
+        verdict_file = self.verdict_dir / sid / f"{assignment}.json"
         verdict_file.unlink(missing_ok=True)
-        result = self.api.autograde(assignment, student, force=True, create=True)
+        result = self.api.autograde(assignment, sid, force=True, create=True)
         if not result["success"] or not verdict_file.exists():
             log = (result.get("error") or result.get("log") or "").strip().splitlines()
-            rows = _zero_rows(student, assignment, "grading_failed",
+            rows = _zero_rows(student, assignment, RETRIED,
                               "the notebook could not be run to the end: "
-                              + (log[-1][:200] if log else "no log"))
+                              + (log[-1][:200] if log else "no log")
+                              + "; it will be graded again on the next run")
             _write_plain_feedback(feedback, student, assignment, rows)
             return rows
-        rows = self._rows_from_gradebook(student, assignment, json.loads(verdict_file.read_text()))
-        self._write_feedback(student, assignment, feedback, rows)
+        verdicts = json.loads(verdict_file.read_text())
+        rows = self._rows_from_gradebook(student, sid, assignment, verdicts)
+        self._write_feedback(student, sid, assignment, feedback, rows)
         return rows
 
-    def _rows_from_gradebook(self, student, assignment, verdicts):
+    def _rows_from_gradebook(self, student, sid, assignment, verdicts):
         from nbgrader.api import Gradebook
 
         rows = []
         with Gradebook(self.api.coursedir.db_url) as gradebook:
             for grade_id, points in graded_cells(assignment):
-                grade = gradebook.find_grade(grade_id, assignment, assignment, student)
+                grade = gradebook.find_grade(grade_id, assignment, assignment, sid)
                 score = float(grade.score or 0.0)
                 verdict = verdicts.get(grade_id)
                 if verdict is None:
@@ -172,9 +172,9 @@ class Grader:
                 rows.append(Row(student, assignment, grade_id, score, points, status, message))
         return rows
 
-    def _write_feedback(self, student, assignment, target, rows):
-        result = self.api.generate_feedback(assignment, student, force=True)
-        source = self.root / "feedback" / student / assignment / f"{assignment}.html"
+    def _write_feedback(self, student, sid, assignment, target, rows):
+        result = self.api.generate_feedback(assignment, sid, force=True)
+        source = self.root / "feedback" / sid / assignment / f"{assignment}.html"
         if not result["success"] or not source.exists():
             _write_plain_feedback(target, student, assignment, rows)
             return
@@ -182,48 +182,211 @@ class Grader:
         shutil.copyfile(source, target)
 
 
-def discover(submissions, only=None):
-    """(students, assignments) to grade: every student folder, and the assignments asked for."""
-    submissions = Path(submissions)
-    if not submissions.is_dir():
-        raise GradingError(f"{submissions} is not a folder; expected "
-                           "SUBMISSIONS/<student_id>/<assignment>/<assignment>.ipynb")
-    known = assignments()
-    students = sorted(p.name for p in submissions.iterdir()
-                      if p.is_dir() and not p.name.startswith("."))
-    if only:
-        unknown = sorted(set(only) - set(known))
-        if unknown:
-            raise GradingError(f"unknown assignment(s) {', '.join(unknown)}; "
-                               f"known: {', '.join(known)}")
-        chosen = [a for a in known if a in only]
-    else:
-        present = {p.name for s in students for p in (submissions / s).iterdir() if p.is_dir()}
-        chosen = [a for a in known if a in present]
-    return students, chosen
+@dataclass(frozen=True)
+class Job:
+    """One notebook to grade: a student's submission, or (canary) an assignment's master."""
+
+    student: str
+    assignment: str
+    feedback: str
+    canary: bool = False
 
 
-def _atomic_write(path, text):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
+def fingerprint(submissions, student, assignment) -> str:
+    """What a record must match to be up to date: the notebook's sha256, or why there is none.
+
+    Never follows a link and never raises.
+    """
+    try:
+        link = _find_symlink(submissions, student, assignment)
+        if link:
+            return f"symlink:{link}"
+        raw = read_bytes_nofollow(notebook_path(submissions, student, assignment))
+    except FileNotFoundError:
+        return "missing"
+    except OSError as error:
+        return f"unreadable:{error.strerror or error}"
+    return hashlib.sha256(raw).hexdigest()
 
 
-def write_csv(path, rows):
-    """Write grades.csv atomically."""
-    import io
+def _setup_worker(scratch, seed, settings, submissions):
+    """Once per worker process: its own nbgrader course directory and sandboxed kernel."""
+    import tempfile
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        writer.writerow(row.as_list())
-    _atomic_write(path, buffer.getvalue())
+    root = Path(tempfile.mkdtemp(prefix=f"worker-{os.getpid()}-", dir=scratch))
+    shutil.rmtree(root)
+    shutil.copytree(settings["template"], root)  # gradebook with the assignments registered
+    overrides = sandbox.install_kernel(
+        root, hide=sandbox.paths_to_hide(settings["out"], submissions),
+        limits=settings["limits"], enabled=settings["isolate"],
+        uid=60000 + os.getpid() % 5000)
+    grader = Grader(root, seed=seed, verdict_dir=Path(scratch) / "verdicts",
+                    timeout=settings["timeout"], notebook_timeout=settings["notebook_timeout"],
+                    overrides=overrides)
+    grader.mark_prepared(settings["assignments"])
+    return grader, submissions, settings
+
+
+def _grade_job(context, job):
+    """Grade one job in a worker: {"sha256", "rows"}; any exception becomes grading_failed."""
+    grader, submissions, settings = context
+    sha = "unknown"
+    try:
+        if job.canary:
+            source = Path(settings["canary_source"]) / job.assignment / f"{job.assignment}.ipynb"
+            notebook = parse_notebook(read_bytes_nofollow(source))
+        else:
+            notebook = load_submission(submissions, job.student, job.assignment)
+        sha = (notebook.sha256 if isinstance(notebook, Loaded)
+               else fingerprint(submissions, job.student, job.assignment))
+        rows = grader.grade_one(job.student, job.assignment, notebook, job.feedback)
+    except Exception as error:
+        rows = _failed_rows(job, f"{type(error).__name__}: {str(error)[:200]}")
+    return {"sha256": sha, "rows": [asdict(row) for row in rows]}
+
+
+def _failed_rows(job, reason):
+    rows = _zero_rows(job.student, job.assignment, RETRIED,
+                      f"the grader itself failed on this submission ({reason}); it will be "
+                      "graded again on the next run")
+    try:
+        _write_plain_feedback(Path(job.feedback), job.student, job.assignment, rows)
+    except OSError:
+        pass
+    return rows
+
+
+def isolation(limits=None, *, allow_unisolated=True):
+    """(settings part, one line for the terminal) describing how kernels will be isolated."""
+    limits = limits or sandbox.Limits()
+    enabled, reason = sandbox.namespaces_available()
+    if not enabled and not allow_unisolated:
+        raise GradingError(f"cannot isolate student kernels: {reason}")
+    return {"isolate": enabled, "limits": limits}, sandbox.describe(enabled, reason, limits)
+
+
+@contextmanager
+def stop_on_signals():
+    """Turn the first SIGTERM or SIGINT into `Interrupted` in the main thread; ignore later ones."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+
+    def handler(signum, frame):
+        if not received:
+            received.append(signum)
+            raise Interrupted(signum)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+def _new_scratch(out):
+    """OUT/.nbgrader/run-<pid>, after removing what killed runs left (the lock is held)."""
+    base = Path(out) / ".nbgrader"
+    if base.exists():
+        shutil.rmtree(base)
+    shutil.rmtree(Path(out) / ".verdicts", ignore_errors=True)  # left by older versions
+    scratch = base / f"run-{os.getpid()}"
+    scratch.mkdir(parents=True)
+    return scratch
+
+
+def _rows_of(job, result):
+    if isinstance(result, JobFailed):
+        return _failed_rows(job, result.message), "unknown"
+    return [Row(**row) for row in result["rows"]], result["sha256"]
+
+
+def run_canary(executor, setup_args, chosen, scratch):
+    """Grade each chosen assignment's master like a student; raise CanaryFailed unless all ok."""
+    jobs = [Job(CANARY_STUDENT, a, str(Path(scratch) / "canary" / f"{a}.html"), canary=True)
+            for a in chosen]
+    problems = []
+    with closing(executor.run(_setup_worker, setup_args, _grade_job, jobs)) as results:
+        for job, result in results:
+            rows, _ = _rows_of(job, result)
+            problems += [f"{job.assignment} {r.grade_id}: {r.status} ({r.message})"
+                         for r in rows if r.status != "ok" or r.score < r.max_score]
+    if problems:
+        raise CanaryFailed(
+            "the masters' solutions did not get full marks in the grading environment, so "
+            "it is broken (e.g. course_lib not importable in the kernel); no submission was "
+            "graded. Fix the environment and run again. " + "; ".join(problems))
+
+
+def grade(submissions, out, *, only=None, seed=None, timeout=60, notebook_timeout=600,
+          jobs=None, progress=True, executor=None, limits=None, log=print,
+          canary_source=None):
+    """Grade every submission not graded yet; return all rows, also written to OUT/grades.csv.
+
+    Raises GradingError (nothing could run: bad input, misplaced folders, OUT locked),
+    CanaryFailed (the masters' solutions are not full marks; nothing was graded) or
+    Interrupted (SIGTERM/SIGINT; everything finished is recorded, the workers and their
+    kernels are stopped). `canary_source` replaces the masters the canary grades by
+    DIR/<assignment>/<assignment>.ipynb (to test the canary).
+    """
+    check_placement(submissions, out)
+    students, chosen = discover(submissions, only, log=log)
+    out = Path(out)
+    with RunLock(out), stop_on_signals():
+        settings, line = isolation(limits)
+        log(line)
+        seed = run_seed(out, seed)
+        scratch = _new_scratch(out)
+        try:
+            return _grade_class(submissions, out, students, chosen, seed, scratch, settings,
+                                timeout=timeout, notebook_timeout=notebook_timeout,
+                                executor=executor or LocalExecutor(jobs), progress=progress,
+                                canary_source=canary_source)
+        except BaseException:
+            kill_kernels()  # kernels this process started itself (one job at a time)
+            raise
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _grade_class(submissions, out, students, chosen, seed, scratch, settings, *, timeout,
+                 notebook_timeout, executor, progress, canary_source):
+    pairs = [(s, a) for s in students for a in chosen]
+    fingerprints = {pair: fingerprint(submissions, *pair) for pair in pairs}
+    done = {}
+    for pair in pairs:
+        rows = load_final_record(out, *pair, fingerprints[pair], seed)
+        if rows is not None:
+            done[pair] = rows
+    todo = [Job(s, a, str(out / "feedback" / s / f"{a}.html")) for s, a in pairs
+            if (s, a) not in done]
+    # Register the assignments once; every worker starts from a copy of that gradebook.
+    template = scratch / "template"
+    template_grader = Grader(template, seed=seed, verdict_dir=scratch / "verdicts")
+    for assignment in chosen:
+        template_grader.prepare(assignment)
+    settings.update(template=str(template), assignments=chosen, timeout=timeout,
+                    notebook_timeout=notebook_timeout, out=str(out.resolve()),
+                    canary_source=str(canary_source or SOURCE_DIR))
+    setup_args = (str(scratch.resolve()), seed, settings, str(Path(submissions).resolve()))
+    pending = sorted({job.assignment for job in todo})
+    if pending:
+        run_canary(executor, setup_args, pending, scratch)
+    bar = _progress(len(pairs), progress)
+    bar.update(len(done))
+    with closing(executor.run(_setup_worker, setup_args, _grade_job, todo)) as results:
+        for job, result in results:
+            rows, sha = _rows_of(job, result)
+            save_record(out, job.student, job.assignment, sha, seed, rows)
+            done[(job.student, job.assignment)] = rows
+            bar.update(1)
+    bar.close()
+    all_rows = [row for pair in pairs for row in done[pair]]
+    write_csv(out / "grades.csv", all_rows)
+    write_gradebook(out, template_grader.api.coursedir.db_url, all_rows)
+    return all_rows
 
 
 def summary(rows):
@@ -239,116 +402,6 @@ def summary(rows):
         lines.append(f"{assignment}: {len(students)} students, mean {sum(scores)/len(scores):.2f}"
                      f" / {total:g}; problems: {issues}")
     return "\n".join(lines)
-
-
-def _fingerprint(submissions, student, assignment):
-    """sha256 of the submitted notebook (or a marker when it is missing)."""
-    path = Path(submissions) / student / assignment / f"{assignment}.ipynb"
-    if not path.is_file():
-        return "missing"
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _record_path(out, student, assignment):
-    return Path(out) / ".results" / student / f"{assignment}.json"
-
-
-def _load_record(out, student, assignment, fingerprint, seed):
-    """The rows of an up-to-date record of this submission, or None."""
-    try:
-        record = json.loads(_record_path(out, student, assignment).read_text())
-    except (OSError, ValueError):
-        return None
-    if record.get("sha256") != fingerprint or record.get("seed") != seed:
-        return None
-    return [Row(**row) for row in record["rows"]]
-
-
-def _run_seed(out, seed):
-    """The seed of this grading folder: kept from an earlier run unless one is given."""
-    state = Path(out) / ".run.json"
-    try:
-        previous = json.loads(state.read_text()).get("seed")
-    except (OSError, ValueError):
-        previous = None
-    if seed is None:
-        seed = previous if previous is not None else random.SystemRandom().randrange(2**31)
-    if seed != previous:
-        _atomic_write(state, json.dumps({"seed": int(seed)}))
-    return int(seed)
-
-
-def _setup_worker(out, seed, settings, submissions):
-    """Once per worker process: its own nbgrader course directory and sandboxed kernel."""
-    root = Path(out) / ".nbgrader" / f"worker-{os.getpid()}"
-    shutil.copytree(settings["template"], root)  # gradebook with the assignments registered
-    overrides = sandbox.install_kernel(
-        root, hide=sandbox.paths_to_hide(out, submissions), limits=settings["limits"],
-        enabled=settings["isolate"], uid=60000 + os.getpid() % 5000)
-    grader = Grader(out, seed=seed, timeout=settings["timeout"],
-                    notebook_timeout=settings["notebook_timeout"], root=root,
-                    overrides=overrides)
-    grader.mark_prepared(settings["assignments"])
-    return grader, submissions
-
-
-def _grade_job(context, job):
-    grader, submissions = context
-    student, assignment = job
-    rows = grader.grade_one(submissions, student, assignment)
-    return [row.__dict__ for row in rows]
-
-
-def isolation(limits=None, *, allow_unisolated=True):
-    """(settings part, one line for the terminal) describing how kernels will be isolated."""
-    limits = limits or sandbox.Limits()
-    enabled, reason = sandbox.namespaces_available()
-    if not enabled and not allow_unisolated:
-        raise GradingError(f"cannot isolate student kernels: {reason}")
-    return {"isolate": enabled, "limits": limits}, sandbox.describe(enabled, reason, limits)
-
-
-def grade(submissions, out, *, only=None, seed=None, timeout=60, notebook_timeout=600,
-          jobs=None, progress=True, executor=None, limits=None, log=print):
-    """Grade every submission not graded yet; return all rows, also written to OUT/grades.csv."""
-    students, chosen = discover(submissions, only)
-    settings, line = isolation(limits)
-    settings.update(timeout=timeout, notebook_timeout=notebook_timeout)
-    log(line)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    seed = _run_seed(out, seed)
-    scratch = out / ".nbgrader"
-    if scratch.exists():
-        shutil.rmtree(scratch)  # scratch only: every result lives in OUT/.results
-    pairs = [(s, a) for s in students for a in chosen]
-    fingerprints = {pair: _fingerprint(submissions, *pair) for pair in pairs}
-    done = {}
-    for pair in pairs:
-        rows = _load_record(out, *pair, fingerprints[pair], seed)
-        if rows is not None:
-            done[pair] = rows
-    todo = [pair for pair in pairs if pair not in done]
-    bar = _progress(len(pairs), progress)
-    bar.update(len(done))
-    executor = executor or LocalExecutor(jobs)
-    # Register the assignments once; every worker starts from a copy of that gradebook.
-    template = scratch / "template"
-    template_grader = Grader(out, seed=seed, root=template)
-    for assignment in chosen:
-        template_grader.prepare(assignment)
-    settings.update(template=str(template), assignments=chosen)
-    setup_args = (str(out.resolve()), seed, settings, str(Path(submissions).resolve()))
-    for pair, rows in executor.run(_setup_worker, setup_args, _grade_job, todo):
-        record = {"sha256": fingerprints[pair], "seed": seed, "rows": rows}
-        _atomic_write(_record_path(out, *pair), json.dumps(record, indent=1))
-        done[pair] = [Row(**row) for row in rows]
-        bar.update(1)
-    bar.close()
-    all_rows = [row for pair in pairs for row in done[pair]]
-    write_csv(out / "grades.csv", all_rows)
-    write_gradebook(out, template_grader.api.coursedir.db_url, all_rows)
-    return all_rows
 
 
 def write_gradebook(out, template_db_url, rows):

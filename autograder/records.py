@@ -1,0 +1,122 @@
+"""What a grading folder keeps between runs: records, the seed, and the lock of the run.
+
+OUT/.results/<student_id>/<assignment>.json is the durable record of one graded
+submission (the hash of the notebook graded, the seed, its rows). A record counts as
+final only when none of its rows says `grading_failed`: failures of the grader's own
+machinery are graded again on the next run. OUT/.lock is held (flock) by the one run
+that uses OUT; the kernel releases it when that process ends, however it ends.
+"""
+
+import fcntl
+import json
+import os
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from autograder.submissions import GradingError
+
+RETRIED = "grading_failed"
+
+
+@dataclass
+class Row:
+    """One row of grades.csv."""
+
+    student_id: str
+    assignment: str
+    grade_id: str
+    score: float
+    max_score: float
+    status: str
+    message: str
+
+
+def atomic_write(path, text: str) -> None:
+    """Write `text` to `path` so that readers see the old file or the new one, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+
+
+def record_path(out, student: str, assignment: str) -> Path:
+    return Path(out) / ".results" / student / f"{assignment}.json"
+
+
+def save_record(out, student: str, assignment: str, sha256: str, seed: int, rows) -> None:
+    """Record the rows of one graded submission."""
+    record = {"sha256": sha256, "seed": seed, "rows": [asdict(r) for r in rows]}
+    atomic_write(record_path(out, student, assignment), json.dumps(record, indent=1))
+
+
+def load_final_record(out, student: str, assignment: str, sha256: str, seed: int):
+    """The rows of a final, up-to-date record of this submission, or None.
+
+    Up to date: same notebook hash and seed. Final: no row is `grading_failed`.
+    """
+    try:
+        record = json.loads(record_path(out, student, assignment).read_text())
+        if record.get("sha256") != sha256 or record.get("seed") != seed:
+            return None
+        rows = [Row(**row) for row in record["rows"]]
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    if any(row.status == RETRIED for row in rows):
+        return None
+    return rows
+
+
+def run_seed(out, seed=None) -> int:
+    """The seed of this grading folder: kept from an earlier run unless one is given."""
+    state = Path(out) / ".run.json"
+    try:
+        previous = json.loads(state.read_text()).get("seed")
+    except (OSError, ValueError, AttributeError):
+        previous = None
+    if seed is None:
+        seed = previous if previous is not None else random.SystemRandom().randrange(2**31)
+    if seed != previous:
+        atomic_write(state, json.dumps({"seed": int(seed)}))
+    return int(seed)
+
+
+class RunLock:
+    """The exclusive lock of OUT/.lock, held for the whole run (`with RunLock(out): ...`).
+
+    A second run on the same OUT gets GradingError naming the holder's pid and start
+    time. The lock is an flock: the kernel drops it when the holding process ends, so
+    a killed run leaves no stale lock.
+    """
+
+    def __init__(self, out):
+        self.out = Path(out)
+        self.path = self.out / ".lock"
+        self._fd = None
+
+    def __enter__(self):
+        self.out.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "pid unknown"
+            os.close(fd)
+            raise GradingError(f"another grading run is using {self.out} ({holder}); "
+                               "wait for it to finish") from None
+        os.ftruncate(fd, 0)
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        os.write(fd, f"pid {os.getpid()}, started at {stamp}\n".encode())
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc):
+        if self._fd is not None:
+            os.close(self._fd)  # releases the flock
+            self._fd = None
+        return False
