@@ -81,6 +81,16 @@ def draw_samples(sampler, low, high, size, seed, other_seed):
             "other": _call_sampler(sampler, low, high, size, other_seed, 0)}
 
 
+def draw_across_seeds(sampler, low, high, seeds):
+    """[sampler(low, high, 1, default_rng(seed)) for seed in seeds], each as plain data.
+
+    One sample per generator: a sampler must be random for size=1 too. A call that
+    raised ValueError gives {"value_error": message} in its place.
+    """
+    return [_call_sampler(sampler, low, high, 1, int(seed), k % 2)
+            for k, seed in enumerate(seeds)]
+
+
 def value_errors(sampler, bounds, seed):
     """For each (low, high) in `bounds`: "ValueError", "returned", or "<Error>: message"."""
     outcomes = []

@@ -1,7 +1,10 @@
 """Grader cases for 01_hyperparameter_search.
 
 Samplers are judged by their distribution on ranges drawn from the grader's
-generator (see `course_lib.checks.hyperparameter_search`), random_search on a
+generator (see `course_lib.checks.hyperparameter_search`) and by their randomness:
+two seeds must give different values, not the same values reordered, and one
+sample (size=1) from each of SINGLE_SEEDS generators seeded by the grader must
+be spread like the distribution; random_search on a
 synthetic loss whose valley is placed at random, zoom against the reference
 on trials drawn at random.
 """
@@ -13,12 +16,15 @@ from autograder.reference import hyperparameter_search as ref
 from course_lib.checks.hyperparameter_search import (
     INVALID_BETA,
     INVALID_LOG,
+    SINGLE_SEEDS,
     VALID_BETA,
     VALID_LOG,
     draw_order_problem,
+    random_problem,
     rng_problem,
     sample_problem,
     search_problem,
+    single_draws_problem,
     value_error_problem,
     zoom_mismatch,
     zoom_problem,
@@ -26,6 +32,7 @@ from course_lib.checks.hyperparameter_search import (
 from course_lib.synthetic_loss import LECTURE_SPACE, SyntheticLoss
 
 DRAW = "course_lib.search_drivers:draw_samples"
+DRAW_SINGLE = "course_lib.search_drivers:draw_across_seeds"
 VALUE_ERRORS = "course_lib.search_drivers:value_errors"
 SEARCH = "course_lib.search_drivers:run_random_search"
 SIZE = 2000
@@ -60,9 +67,23 @@ def _distribution_case(scale, low, high, size, rng):
     def judge(draws):
         x = draws["first"]
         return (sample_problem(x, low, high, size, scale)
-                or draw_order_problem(x, expected, low, high, scale))
+                or draw_order_problem(x, expected, low, high, scale)
+                or random_problem(x, draws["other"], name))
     return Case(f"{name}({low:.6g}, {high:.6g}, size={size}, rng)", DRAW,
                 (global_ref(name), low, high, size, seed, seed + 1), judge)
+
+
+def _single_case(scale, low, high, rng):
+    """size=1 from SINGLE_SEEDS generators seeded by the grader: random and spread right."""
+    name, _ = SAMPLERS[scale]
+    seeds = [_seed(rng) for _ in range(SINGLE_SEEDS)]
+
+    def judge(draws):
+        if not isinstance(draws, list) or len(draws) != len(seeds):
+            return "the single samples could not be read"
+        return single_draws_problem(draws, low, high, scale)
+    return Case(f"{name}({low:.6g}, {high:.6g}, size=1, rng) for {SINGLE_SEEDS} seeds",
+                DRAW_SINGLE, (global_ref(name), low, high, seeds), judge)
 
 
 def _rng_case(scale, low, high, rng):
@@ -87,11 +108,11 @@ def _errors_case(scale, valid, invalid, rule):
 
 
 def sample_log_uniform_cases(rng):
-    """Bounds, decade shares and draw order on the lecture's range and two random ones."""
+    """Bounds, decade shares, draw order and randomness (size=1 included) on several ranges."""
     return [_distribution_case("log", 1e-4, 1.0, SIZE, rng),
             _distribution_case("log", *_log_range(rng), SIZE, rng),
             _distribution_case("log", *_log_range(rng), SIZE, rng),
-            _distribution_case("log", *_log_range(rng), 1, rng)]
+            _single_case("log", *_log_range(rng), rng)]
 
 
 def sample_log_uniform_rng_cases(rng):
@@ -111,7 +132,7 @@ def sample_beta_cases(rng):
     return [_distribution_case("beta", 0.9, 0.999, SIZE, rng),
             _distribution_case("beta", *_beta_range(rng), SIZE, rng),
             _distribution_case("beta", *_beta_range(rng), SIZE, rng),
-            _distribution_case("beta", *_beta_range(rng), 1, rng)]
+            _single_case("beta", *_beta_range(rng), rng)]
 
 
 def sample_beta_rng_cases(rng):

@@ -246,15 +246,27 @@ def backward_cases(rng):
     ]
 
 
+def _with_values(description, new_values):
+    """The description with the variables in `new_values` starting from those values."""
+    nodes = [[kind, name, new_values[name], *rest[1:]]
+             if kind == "variable" and name in new_values else [kind, name, *rest]
+             for kind, name, *rest in description["nodes"]]
+    return {**description, "nodes": nodes}
+
+
 def _reset_case(name, description, new_values):
+    """Backward twice on one graph; both passes judged against the reference's gradients."""
+    first = ref.gradients(description)
+    second = ref.gradients(_with_values(description, new_values))
+
     def judge(result):
-        return vis.reset_problem(result)
+        return vis.reset_problem(result, first, second, description)
     return Case(name, f"{DRIVERS}:repeated_gradients",
                 (global_ref("backward"), description, new_values), judge)
 
 
 def backward_reset_cases(rng):
-    """A second backward pass on a graph equals a first pass on a fresh graph."""
+    """Both passes of backward on one graph equal the reference's gradients at their values."""
     return [
         _reset_case("shared subexpressions", vis.shared_graph(),
                     {"a": _signed(rng, 0.5, 1.5), "b": _signed(rng, 0.3, 1)}),

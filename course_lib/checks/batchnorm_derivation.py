@@ -8,9 +8,15 @@ and (biased) variance 1, has mean `c` and variance `s**2`, so batch norm turns
 it into `gamma * s * u / sqrt(s**2 + eps) + beta`.
 
 Tolerances: on ordinary units (standard deviation at least 1) eps = 1e-5
-changes any result by less than 2e-5 relative, so those checks use `RTOL`
+changes any result by less than 2e-5 relative, so the forward checks use `RTOL`
 and leave the placement of eps to the checks on (near-)constant and
 tiny-variance units, which use `RTOL_EPS` and where eps decides everything.
+Gradients must be derived, not approximated: they are compared with exact
+values at `course_lib.checks.gradients.ANALYTIC_RTOL` (1e-13), on ordinary units
+with eps = 0 (so that where eps sits cannot matter), and at
+`RTOL_TINY_GRADIENT` on units whose variance is below eps. The grader uses the
+same tolerances and the same eps. Numerical gradients of your forward pass are
+compared at `RTOL` / `RTOL_EPS`: they only show whether the forward pass is right.
 
 The drivers (`forward_output`, `backward_report`) are what the grader calls in
 the student's kernel: they run the student's functions and return data only,
@@ -20,6 +26,7 @@ never the student's cache.
 import numpy as np
 
 from course_lib.checking import CheckFailed, describe_mismatch
+from course_lib.checks.gradients import ANALYTIC_RTOL, gradient_mismatch
 from course_lib.gradcheck import numerical_gradient
 
 RTOL = 1e-4
@@ -27,6 +34,16 @@ RTOL = 1e-4
 
 RTOL_EPS = 1e-6
 """Relative tolerance on near-constant and tiny-variance units."""
+
+RTOL_TINY_GRADIENT = 1e-12
+"""Tolerance of dZ on units whose variance is below eps (means near 0).
+
+There, a correct forward pass that computes the variance in one pass,
+mean(Z**2) - mu**2, moves dZ by up to 4e-14 (two-pass forms: 2e-14 at most);
+finite differences stay above 3.7e-11 (measured over 100 seeds, every step)."""
+
+SWAPPED_PARAMS = ("dgamma and dbeta are swapped: dbeta = sum of dZ_tilde, dgamma = sum of "
+                  "dZ_tilde * Z_norm")
 
 EPS = 1e-5
 """The default eps of batchnorm_forward."""
@@ -247,40 +264,43 @@ GRAD_DZ_TILDE = np.array([[0.3, -1.2, 0.8, 0.1, -0.4],
                           [-0.6, 0.9, 0.4, -0.3, 1.3]])
 """A fixed case for the backward checks (m = 5 examples of 3 units, standard deviations > 1)."""
 
-GRAD_DZ = np.array([
-    [0.149335579961377, -0.472980736587051, 0.668695110802620, -0.432713142765241,
-     0.087663188588295],
-    [-0.254818129383326, -0.272445913574904, 0.237188662444011, 0.174684800658341,
-     0.115390579855880],
-    [-0.920340221472498, 0.583608949910575, -0.621989932184970, 0.044487390630950,
-     0.914233813115942]])
-GRAD_DGAMMA = np.array([[2.259699538742401], [2.477018132383884], [2.082671485431635]])
-GRAD_DBETA = np.array([[-0.4], [-0.1], [1.7]])
-"""The exact gradients of sum(GRAD_DZ_TILDE * Z_tilde) for eps = 1e-5, to 15 digits."""
+GRAD_EPS = 0.0
+"""eps of the gradient checks on ordinary units: 0, so that its place cannot matter."""
 
-TINY_Z = 2.0 + 1e-3 * np.array([[0.5], [1.0], [0.3]]) * U5
+GRAD_DZ = np.array([
+    [0.14933529870290924, -0.47298005869044296, 0.6686959450451092, -0.43271559248726954,
+     0.0876644074296942],
+    [-0.2548181633546592, -0.27244709289491864, 0.2371892338143997, 0.174686665444389,
+     0.11538935699078905],
+    [-0.9203411232281632, 0.5836096790897072, -0.6219935742764741, 0.04449042396647964,
+     0.9142345944484501]])
+GRAD_DGAMMA = np.array([[2.2597030045365822], [2.477024863402272], [2.082675258383807]])
+GRAD_DBETA = np.array([[-0.4], [-0.1], [1.7]])
+"""The exact gradients of sum(GRAD_DZ_TILDE * Z_tilde) for eps = GRAD_EPS, to 17 digits."""
+
+TINY_Z = np.array([[0.03], [-0.02], [0.01]]) + 1e-3 * np.array([[0.5], [1.0], [0.3]]) * U5
 """Three units with variances 2.5e-7, 1e-6 and 9e-8, well below eps = 1e-5."""
 TINY_GAMMA = np.array([[1.0], [2.0], [-0.5]])
 TINY_BETA = np.array([[0.0], [1.0], [0.5]])
 TINY_DZ = np.array([
-    [114.57821360022815, -347.7723039129219, 274.8658209239473, 54.16563156234065,
-     -95.83736217359409],
-    [587.6730207042868, 286.1616761265256, -382.64530639140924, 160.07511384856113,
-     -651.2645042879644],
-    [146.97988966485912, -87.82039047288725, -9.116821720317361, 101.0681745332805,
-     -151.1108520049342]])
+    [114.5782136002261, -347.77230391292034, 274.8658209239467, 54.16563156234094,
+     -95.83736217359339],
+    [587.6730207042954, 286.1616761265319, -382.6453063914162, 160.07511384855815,
+     -651.2645042879693],
+    [146.9798896648586, -87.8203904728873, -9.116821720317496, 101.06817453328024,
+     -151.11085200493403]])
 """The exact dZ for TINY_Z, TINY_GAMMA, TINY_BETA, GRAD_DZ_TILDE and eps = 1e-5."""
 
 
 def _gradients(batchnorm_forward, batchnorm_backward, Z, gamma, beta, dZ_tilde, h, exact=None,
-               part=0, rtol=RTOL):
+               part=0, rtol=RTOL, eps=GRAD_EPS):
     """The student's (dZ, dgamma, dbeta) and the numerical ones of their forward pass.
 
     With `exact`, first check that the numerical gradient number `part` of the
     student's forward pass is the exact one, i.e. that the forward pass is right.
     """
     report = backward_report(batchnorm_forward, batchnorm_backward, Z, gamma, beta, dZ_tilde,
-                             EPS, h)
+                             eps, h)
     grads, problem = unpack_grads(report["grads"])
     if problem:
         raise CheckFailed(problem)
@@ -292,10 +312,14 @@ def _gradients(batchnorm_forward, batchnorm_backward, Z, gamma, beta, dZ_tilde, 
 
 
 NUMERICAL = "against the numerical gradient of your batchnorm_forward (centred differences)"
+EXACT = "against the exact values"
 
 
 def check_batchnorm_backward(batchnorm_forward, batchnorm_backward):
-    """Check dZ against numerical gradients of your forward pass and against exact values."""
+    """Check dZ against numerical gradients of your forward pass and against exact values.
+
+    eps = 0 here (see GRAD_EPS); the place of eps is checked on tiny variances.
+    """
     rng = np.random.default_rng(2)
     Z4 = 3.0 * U4 + np.array([[1.0], [-2.0], [0.0], [5.0]])
     cases = [(GRAD_Z, GRAD_GAMMA, GRAD_BETA, GRAD_DZ_TILDE, GRAD_DZ),
@@ -308,6 +332,9 @@ def check_batchnorm_backward(batchnorm_forward, batchnorm_backward):
         if problem:
             problem = row_sums_problem(Z, dZ, RTOL) or problem
         raise_if(problem, f"Z of shape {Z.shape}, {NUMERICAL}")
+        if exact is not None:
+            raise_if(gradient_mismatch(dZ, exact, name="dZ", m=Z.shape[1]),
+                     f"Z of shape {Z.shape}, {EXACT}")
     print("batchnorm_backward: dZ matches the numerical gradient of your forward pass and the "
           "exact values.")
 
@@ -317,16 +344,17 @@ def check_batchnorm_backward_params(batchnorm_forward, batchnorm_backward):
     (_, dgamma, dbeta), numerical = _gradients(
         batchnorm_forward, batchnorm_backward, GRAD_Z, GRAD_GAMMA, GRAD_BETA, GRAD_DZ_TILDE,
         1e-5, GRAD_DGAMMA, part=1)
-    swapped = ("dgamma and dbeta are swapped: dbeta = sum of dZ_tilde, dgamma = sum of "
-               "dZ_tilde * Z_norm")
-    for name, value, expected, other in [("dgamma", dgamma, numerical[1], numerical[2]),
-                                         ("dbeta", dbeta, numerical[2], numerical[1])]:
+    for name, value, expected, other, exact in [
+            ("dgamma", dgamma, numerical[1], numerical[2], GRAD_DGAMMA),
+            ("dbeta", dbeta, numerical[2], numerical[1], GRAD_DBETA)]:
         shape = np.shape(value)
         if shape == GRAD_Z.shape:
             raise CheckFailed(f"{name} has shape {shape}, one entry per example: gamma and beta "
                               "are shared by the m examples, so sum their contributions over "
                               "the examples (axis=1, keepdims=True) to get shape (3, 1)")
-        raise_if(mismatch(value, expected, name=name, known=[(other, swapped)]), NUMERICAL)
+        raise_if(mismatch(value, expected, name=name, known=[(other, SWAPPED_PARAMS)]),
+                 NUMERICAL)
+        raise_if(gradient_mismatch(value, exact, name=name, rtol=ANALYTIC_RTOL), EXACT)
     print("batchnorm_backward: dgamma and dbeta have shape (n, 1) and the right values.")
 
 
@@ -334,7 +362,7 @@ def check_batchnorm_backward_tiny_variance(batchnorm_forward, batchnorm_backward
     """Check dZ where the variance is smaller than eps."""
     (dZ, _, _), numerical = _gradients(batchnorm_forward, batchnorm_backward, TINY_Z, TINY_GAMMA,
                                        TINY_BETA, GRAD_DZ_TILDE, 1e-8, TINY_DZ,
-                                       rtol=RTOL_EPS)
+                                       rtol=RTOL_EPS, eps=EPS)
     problem = mismatch(dZ, numerical[0], name="dZ", rtol=RTOL_EPS)
     if problem:
         sums = np.asarray(dZ, dtype=np.float64).sum(axis=1) if np.shape(dZ) == TINY_Z.shape \
@@ -343,4 +371,6 @@ def check_batchnorm_backward_tiny_variance(batchnorm_forward, batchnorm_backward
             problem += (" (the variances here are smaller than eps, so wherever the forward "
                         "pass used var + eps, the backward pass must use var + eps too)")
     raise_if(problem, f"units with variance below eps, {NUMERICAL}")
+    raise_if(gradient_mismatch(dZ, TINY_DZ, name="dZ", rtol=RTOL_TINY_GRADIENT),
+             f"units with variance below eps, {EXACT}")
     print("batchnorm_backward: dZ is right when the variance is smaller than eps.")

@@ -23,7 +23,12 @@ import math
 import numpy as np
 
 from course_lib.checking import CheckFailed
-from course_lib.search_drivers import draw_samples, run_random_search, value_errors
+from course_lib.search_drivers import (
+    draw_across_seeds,
+    draw_samples,
+    run_random_search,
+    value_errors,
+)
 from course_lib.search_space import coordinate, from_unit, to_unit
 from course_lib.synthetic_loss import SyntheticLoss
 
@@ -224,6 +229,55 @@ def draw_order_problem(x, expected, low, high, scale):
     return None
 
 
+SINGLE_SEEDS = 200
+"""Generators, seeded differently, that each draw one sample (size=1) in a randomness check."""
+
+
+def random_problem(first, other, name):
+    """None, or why samples for two different seeds are not random draws.
+
+    A fixed set of values (e.g. a grid on the log scale) shuffled with `rng` follows the
+    distribution and depends on the seed, but only through its order: two seeds give the
+    same values. Random samples of a continuous distribution never share a value.
+    """
+    if not (isinstance(first, np.ndarray) and isinstance(other, np.ndarray)):
+        return None
+    if first.size > 1 and first.shape == other.shape and np.array_equal(
+            np.sort(first, axis=None), np.sort(other, axis=None)):
+        return (f"{name} gave the same values, in another order, for generators with different "
+                "seeds: the samples come from a fixed set (a grid such as np.logspace, "
+                "shuffled?), not at random; draw every exponent r with rng.uniform")
+    return None
+
+
+def single_draws_problem(draws, low, high, scale):
+    """None, or why one sample per generator (size=1, many seeds) is not random and spread right.
+
+    `draws` is what `draw_across_seeds` returned: one array of shape (1,) per seed.
+    """
+    name = WHAT[scale]
+    call = f"{name}(low={_fmt(low)}, high={_fmt(high)}, size=1, rng)"
+    for x in draws:
+        problem = array_problem(x, 1, name)
+        if problem:
+            return f"{call}: {problem}"
+    x = np.concatenate(draws).astype(np.float64)
+    distinct = np.unique(x).size
+    if distinct == 1:
+        which = "low" if np.isclose(x[0], low, rtol=RTOL, atol=0) else (
+            "high" if np.isclose(x[0], high, rtol=RTOL, atol=0) else f"{x[0]:.6g}")
+        return (f"{call} returns {which} for every generator ({len(draws)} seeds tried): one "
+                "sample must be random too (a grid such as np.logspace with one point is just "
+                "low); draw r with rng.uniform")
+    if distinct < len(draws):
+        return (f"{call} gave only {distinct} distinct values for {len(draws)} generators with "
+                "different seeds: draw r with rng.uniform, not from a fixed set of values")
+    problem = sample_problem(x, low, high, len(draws), scale)
+    if problem:
+        return f"{call}, one sample from each of {len(draws)} generators: {problem}"
+    return None
+
+
 def rng_problem(draws, name):
     """None, or why the samples do not come from (and only from) the `rng` argument."""
     first, second, other = draws["first"], draws["second"], draws["other"]
@@ -237,7 +291,7 @@ def rng_problem(draws, name):
     if first.shape == other.shape and np.array_equal(first, other):
         return (f"{name} gave the same samples for generators with different seeds: draw from "
                 "the `rng` argument instead of a generator of your own")
-    return None
+    return random_problem(first, other, name)
 
 
 def value_error_problem(outcomes, bounds, valid, name, rule):
@@ -443,11 +497,13 @@ def _check_distribution(sampler, scale):
     name = WHAT[scale]
     low, high, first_samples = SAMPLER_CHECKS[scale][:3]
     size = 4000
-    x = draw_samples(sampler, low, high, size, 0, 1)["first"]
+    draws = draw_samples(sampler, low, high, size, 0, 1)
+    x = draws["first"]
     _raise_if(sample_problem(x, low, high, size, scale),
               f"{name}({low:g}, {high:g}, {size}, rng): ")
-    _raise_if(array_problem(draw_samples(sampler, low, high, 1, 0, 1)["first"], 1, name),
-              f"{name}({low:g}, {high:g}, 1, rng): ")
+    _raise_if(random_problem(x, draws["other"], name), f"{name}({low:g}, {high:g}, {size}, rng): ")
+    _raise_if(single_draws_problem(draw_across_seeds(sampler, low, high, range(SINGLE_SEEDS)),
+                                   low, high, scale))
     five = draw_samples(sampler, low, high, 5, 0, 1)["first"]
     _raise_if(draw_order_problem(five, first_samples, low, high, scale),
               f"{name}({low:g}, {high:g}, 5, np.random.default_rng(0)): ")

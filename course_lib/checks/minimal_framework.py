@@ -278,13 +278,23 @@ def _op_of(description, name):
     return nodes[name].op
 
 
-def reset_problem(result, rtol=1e-9):
-    """What is wrong with two backward passes on one graph, compared with a fresh graph."""
-    first, second, fresh = result["first"], result["second"], result["fresh"]
-    for name, want in reversed(fresh.items()):  # from the output back
+def reset_problem(result, first_expected, second_expected, description, rtol=1e-9):
+    """What is wrong with two backward passes on one graph, or None.
+
+    `result` is what `repeated_gradients` returned; `first_expected` and
+    `second_expected` are the exact gradients ({name: value}, every node) at the
+    first and at the new values, computed by whoever judges (not by the student's
+    code): a backward pass that sets no gradient at all fails the first comparison.
+    """
+    first, second = result["first"], result["second"]
+    problem = gradient_problem(first, first_expected, description, rtol=rtol)
+    if problem:
+        return (f"the first backward pass on the graph is already wrong ({problem}): make "
+                "test_backward pass first")
+    if not isinstance(second, dict):
+        return f"the gradients could not be read ({type(second).__name__})"
+    for name, want in reversed(second_expected.items()):  # from the output back
         got = second.get(name)
-        if isinstance(want, str) or want is None:
-            return f"{name}.grad is {want!r} on a fresh graph: make test_backward pass first"
         if describe_mismatch(_as_array(got), want, name=name, rtol=rtol) is None:
             continue
         earlier = _as_array(first.get(name))
@@ -292,9 +302,9 @@ def reset_problem(result, rtol=1e-9):
             return (f"{name}.grad of the second backward pass is the sum of both passes: the "
                     "gradients left by the previous step are never reset. Set every node's "
                     "grad to 0 at the start of backward")
-        return (f"{name}.grad differs between a second backward pass on a graph and a first "
-                "pass on a fresh one: backward must not depend on what an earlier call left "
-                "in .grad (reset every node's grad to 0 first)")
+        return (f"{name}.grad of a second backward pass on the graph (after its variables "
+                "changed) is not the gradient at the new values: backward must not depend on "
+                "what an earlier call left in .grad (reset every node's grad to 0 first)")
     return None
 
 
@@ -443,10 +453,18 @@ def check_backward(backward, topological_order):
           "arrays, a placeholder).")
 
 
+RESET_VALUES = {"a": 0.7, "b": 1.2}
+RESET_GRADIENTS = {
+    "a": 0.33827693168639994, "b": 0.6911230962943999, "s": 0.9873187089919999,
+    "t": 0.846505519104, "u": 0.005808499200000001, "v": 0.14, "q": 0.14, "J": 1.0}
+"""dJ/d(node) of shared_graph(0.7, 1.2), for every node."""
+
+
 def check_backward_reset(backward):
-    """A second backward pass on the same graph gives the gradients of a fresh graph."""
-    result = repeated_gradients(backward, shared_graph(), {"a": 0.7, "b": 1.2})
-    _raise_if(reset_problem(result), "two backward passes on one graph")
+    """A second backward pass on the same graph gives the gradients at the new values."""
+    result = repeated_gradients(backward, shared_graph(), RESET_VALUES)
+    _raise_if(reset_problem(result, EXACT_GRADIENTS["shared subexpressions"], RESET_GRADIENTS,
+                            shared_graph()), "two backward passes on one graph")
     print("backward: a second pass on the same graph starts from zero.")
 
 

@@ -1,0 +1,80 @@
+"""Compare an analytic gradient with the exact one, at a precision finite differences cannot reach.
+
+A gradient derived by hand and computed in float64 agrees with the exact one to
+within a few units of rounding (measured: at most 3e-15 of the largest entry for
+02's and 04's gradients, whichever correct form is used). Centred differences
+cannot get that close: their truncation error grows with the step and their
+rounding error with its inverse, so at the best step they stay near 1e-11
+(measured: at least 1.4e-11 for 04's and 02's dZ with `course_lib.gradcheck`,
+1.3e-12 for dgamma and dbeta with `course_lib.numerical_layer`, over 200
+seeds). `ANALYTIC_RTOL` sits between the two.
+
+Example
+-------
+>>> import numpy as np
+>>> exact = np.array([[0.25, -0.5], [1.0, 0.125]])
+>>> gradient_mismatch(exact * (1 + 1e-15), exact, name="dZ") is None
+True
+>>> print(gradient_mismatch(exact + 1e-8, exact, name="dZ"))  # doctest: +ELLIPSIS
+dZ agrees with the exact gradient only to about 1e-08, as a numerical ...
+"""
+
+import math
+
+import numpy as np
+
+from course_lib.checking import describe_mismatch
+
+ANALYTIC_RTOL = 1e-13
+"""Tolerance of a derived gradient, relative to the largest entry of the exact one."""
+
+IDENTIFY_RTOL = 1e-9
+"""Tolerance for recognising a known mistake: mistakes differ from the right answer by far more."""
+
+NUMERICAL_LOOKING = 1e-6
+"""Largest relative error of an answer that looks like a finite-difference gradient."""
+
+
+def scaled_error(actual, expected) -> float:
+    """max |actual - expected| / max |expected| (inf when the shapes differ or not numbers)."""
+    try:
+        actual = np.asarray(actual, dtype=np.float64)
+    except (TypeError, ValueError):
+        return math.inf
+    expected = np.asarray(expected, dtype=np.float64)
+    if actual.shape != expected.shape or not np.all(np.isfinite(actual)):
+        return math.inf
+    if not expected.size:
+        return 0.0
+    scale = max(float(np.max(np.abs(expected))), 1e-300)
+    return float(np.max(np.abs(actual - expected))) / scale
+
+
+def _order_of(error: float) -> str:
+    return f"1e{math.floor(math.log10(error) + 0.5):03d}"
+
+
+def gradient_mismatch(actual, expected, *, name: str, rtol: float = ANALYTIC_RTOL,
+                      m: "int | None" = None, known=()) -> "str | None":
+    """None if the gradient `actual` matches `expected` to `rtol` of its largest entry.
+
+    Otherwise one sentence: the known mistake it equals (`known`: pairs of values
+    and sentence, recognised at `IDENTIFY_RTOL` where they differ from `expected`), that it is only as close as a
+    numerical gradient would be, or what `describe_mismatch` says.
+    """
+    expected = np.asarray(expected, dtype=np.float64)
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    problem = describe_mismatch(actual, expected, name=name, m=m, rtol=rtol,
+                                atol=max(rtol * scale, 1e-300))
+    if problem is None:
+        return None
+    for wrong, sentence in known:  # a mistake that gives the right numbers here is no mistake
+        if (wrong is not None and scaled_error(wrong, expected) > IDENTIFY_RTOL
+                and scaled_error(actual, wrong) <= IDENTIFY_RTOL):
+            return f"{name} is wrong: {sentence}"
+    error = scaled_error(actual, expected)
+    if error <= NUMERICAL_LOOKING:
+        return (f"{name} agrees with the exact gradient only to about {_order_of(error)}, as a "
+                "numerical (finite-difference) gradient would: derive it analytically (a "
+                f"derived gradient agrees to {rtol:.0e} of its largest entry)")
+    return problem
