@@ -8,6 +8,7 @@ outputs by the verdict: nothing, or an error naming the mistake, which is what
 nbgrader's SaveAutoGrades scores.
 """
 
+import ast
 import json
 import os
 import signal
@@ -21,8 +22,8 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer, Unicode
 
 from autograder.checks import checks_for
-from autograder.checks.case import Verdict, case_rng, judge_results
-from course_lib.probe import MIME, make_payload
+from autograder.checks.case import RefusedReport, Verdict, case_rng, judge_cell
+from course_lib.probe import MIME, cell_source, driver_modules, make_request, module_source
 
 
 def is_graded_test(cell):
@@ -38,6 +39,60 @@ def is_demo(cell):
     """An illustration the master tags 'demo': no graded function may depend on it."""
     return (DEMO_TAG in cell.metadata.get("tags", []) and not utils.is_grade(cell)
             and not utils.is_solution(cell))
+
+
+def defined_names(source):
+    """The global names a cell's code binds: assignments, def, class, import, for, with, ...
+
+    Function and class bodies, lambdas and comprehensions are not entered (their names
+    are local). IPython syntax (magics, shell escapes) is translated first; a cell that
+    still does not parse defines nothing.
+    """
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        tree = ast.parse(TransformerManager().transform_cell(source))
+    except (SyntaxError, ValueError):
+        return set()
+    names = set()
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.ListComp,
+              ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+    def visit(node):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            for child in [*node.decorator_list, *getattr(node.args, "defaults", []),
+                          *getattr(node, "bases", [])]:
+                visit(child)
+            return
+        if isinstance(node, scopes):
+            return
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name != "*":
+                    names.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            names.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            names.add(node.rest)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return names
+
+
+def demo_only_names(cells):
+    """Names that cells tagged demo define and no other code cell of the notebook does."""
+    demo, other = set(), set()
+    for cell in cells:
+        if cell.cell_type == "code":
+            (demo if is_demo(cell) else other).update(defined_names(cell.source))
+    return frozenset(demo - other)
 
 
 class RepairSubmission(NbGraderPreprocessor):
@@ -76,12 +131,53 @@ def _cases(assignment, grade_id, seed):
     return checks[grade_id](case_rng(seed, grade_id))
 
 
+OUTPUT_MESSAGES = frozenset({"stream", "display_data", "execute_result", "error",
+                             "update_display_data", "comm_open", "comm_msg", "comm_close"})
+"""Kernel messages that carry output: each one is counted against the caps."""
+DISPLAY_MESSAGES = frozenset({"display_data", "execute_result", "update_display_data"})
+CHANNEL = "course_probe"
+"""Key of `resources` under which ProbeExecute hands each graded cell's channel to JudgeProbes."""
+
+
+def message_bytes(content, limit):
+    """About how many bytes `content` (a message's content) takes as JSON; stops past `limit`."""
+    total, stack = 0, [content]
+    while stack and total <= limit:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item) + 2
+        elif isinstance(item, dict):
+            total += 2
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            total += 2 + len(item)
+            stack.extend(item)
+        else:
+            total += 8
+    return total
+
+
+def _carries_report(msg_type, content):
+    data = content.get("data") if isinstance(content, dict) else None
+    return msg_type in DISPLAY_MESSAGES and isinstance(data, dict) and MIME in data
+
+
 class ProbeExecute(Execute):
     """Execute the notebook; graded test cells run student functions on the grader's inputs.
 
-    Also bounds the whole run: a wall-clock budget for the notebook, a cap on the
-    output kept per cell, and, when the kernel dies, a named error on every cell
-    that could not run instead of an aborted grading.
+    Each graded test cell's source is replaced by the probe's own code and a request
+    (the calls, a nonce drawn from os.urandom for this cell, the drivers' sources). The
+    one report it displays is taken off the kernel's output stream into the cell's
+    channel (`resources[CHANNEL][grade_id]`: nonce, reports, message count), where
+    JudgeProbes reads it; any other message on the probe's MIME type is counted there
+    too (a graded cell) or dropped (any other cell), never kept as output.
+
+    Also bounds the whole run: a wall-clock budget for the notebook; every output
+    message, the probe's included, is counted against a per-cell and a per-notebook
+    cap (display updates and widget messages too), and what passes a cap is dropped
+    with a note; when the kernel dies, a named error on every cell that could not run
+    instead of an aborted grading.
     """
 
     seed = Integer(0, help="Seed of the grader's inputs for this run.").tag(config=True)
@@ -90,6 +186,12 @@ class ProbeExecute(Execute):
         config=True)
     max_output_bytes = Integer(
         1_000_000, help="Output kept per cell; the rest is dropped with a note.").tag(config=True)
+    max_notebook_output_bytes = Integer(
+        4_000_000, help="Output kept for the whole notebook (every message counts, the "
+                        "grader's reports included); the rest is dropped.").tag(config=True)
+    max_result_bytes = Integer(
+        4_000_000, help="Size of one graded cell's report; the probe never sends more, so a "
+                        "larger one is refused as tampering.").tag(config=True)
     skip_demo_cells = Bool(
         True, help="Do not run cells tagged 'demo' (plots, experiments) when grading.").tag(
         config=True)
@@ -98,7 +200,11 @@ class ProbeExecute(Execute):
         self._assignment = resources["nbgrader"]["assignment"]
         self._deadline = time.monotonic() + self.notebook_timeout
         self._dead_at = None
-        self._output_bytes = {}
+        self._cell_bytes = {}
+        self._notebook_bytes = 0
+        self._cut = set()
+        self._probing = {}
+        self._channels = resources.setdefault(CHANNEL, {})
         self.timeout_func = self._cell_timeout
         return super().preprocess(nb, resources, *args, **kwargs)
 
@@ -159,18 +265,66 @@ class ProbeExecute(Execute):
                 except OSError:
                     continue
 
-    def output(self, outs, msg, display_id, cell_index):
-        content = msg.get("content", {})
-        if MIME not in content.get("data", {}):  # the grader's own results always pass
-            size = len(json.dumps(content, default=str))
-            used = self._output_bytes.get(cell_index, 0)
-            self._output_bytes[cell_index] = used + size
-            if used + size > self.max_output_bytes:
-                if used <= self.max_output_bytes:
-                    outs.append(NotebookNode(output_type="stream", name="stdout", text=(
-                        f"\n[output cut: over {self.max_output_bytes} bytes]\n")))
-                return None
-        return super().output(outs, msg, display_id, cell_index)
+    def process_message(self, msg, cell, cell_index):
+        """Count every output message against the caps; take reports off to the channel."""
+        msg_type = msg.get("msg_type")
+        if msg_type not in OUTPUT_MESSAGES:
+            return super().process_message(msg, cell, cell_index)
+        content = msg.get("content") or {}
+        limit = max(self.max_output_bytes, self.max_result_bytes) + 1
+        size = message_bytes(content, limit)
+        self._notebook_bytes += size
+        self._cell_bytes[cell_index] = self._cell_bytes.get(cell_index, 0) + size
+        if _carries_report(msg_type, content):
+            self._receive_report(cell_index, msg_type, content, size)
+            return None
+        if (self._cell_bytes[cell_index] > self.max_output_bytes
+                or self._notebook_bytes > self.max_notebook_output_bytes):
+            self._note_cut(cell, cell_index)
+            return None
+        return super().process_message(msg, cell, cell_index)
+
+    def _note_cut(self, cell, cell_index):
+        if cell_index in self._cut:
+            return
+        self._cut.add(cell_index)
+        cap = (f"{self.max_output_bytes} bytes for this cell"
+               if self._cell_bytes[cell_index] > self.max_output_bytes
+               else f"{self.max_notebook_output_bytes} bytes for the notebook")
+        cell.outputs.append(NotebookNode(output_type="stream", name="stdout",
+                                         text=f"\n[output cut: over {cap}]\n"))
+
+    def _receive_report(self, cell_index, msg_type, content, size):
+        """Keep the first report of a probed cell (counting any other); drop all others."""
+        grade_id = self._probing.get(cell_index)
+        if grade_id is None:
+            return
+        channel = self._channels[grade_id]
+        channel["messages"] += 1
+        if len(channel["reports"]) >= 2:
+            return
+        if channel["messages"] > 1:
+            channel["reports"].append(RefusedReport("a second report"))
+        elif size > self.max_result_bytes:
+            channel["reports"].append(RefusedReport(f"larger than {self.max_result_bytes} "
+                                                    "bytes"))
+        elif msg_type != "display_data" or (content.get("transient") or {}).get("display_id"):
+            channel["reports"].append(RefusedReport(f"sent as {msg_type} with a display id"
+                                                    if msg_type == "display_data"
+                                                    else f"sent as {msg_type}"))
+        else:
+            channel["reports"].append(content["data"][MIME])
+
+    def on_cell_executed(self, **kwargs):
+        """nbgrader adds the reply's error when no output shows it: keep that one short too."""
+        cell = kwargs["cell"]
+        before = len(cell.outputs)
+        super().on_cell_executed(**kwargs)
+        for output in cell.outputs[before:]:
+            if output.get("output_type") == "error":
+                output.evalue = str(output.get("evalue", ""))[:2000]
+                output.traceback = [str(line)[:2000]
+                                    for line in list(output.get("traceback", []))[-40:]]
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None,
                                  store_history=True):
@@ -181,9 +335,14 @@ class ProbeExecute(Execute):
         cases = _cases(self._assignment, grade_id, self.seed)
         original = cell.source
         if cases is not None:
-            payload = make_payload(grade_id, [case.request() for case in cases])
-            cell.source = ("__import__('course_lib.probe', fromlist=['run'])"
-                           f".run(globals(), '{payload}')")
+            calls = [case.request() for case in cases]
+            request = make_request(
+                grade_id, calls, nonce=os.urandom(16).hex(), budget=self.max_result_bytes,
+                drivers={name: module_source(name) for name in driver_modules(calls)})
+            self._channels[grade_id] = {"nonce": request["nonce"], "messages": 0,
+                                        "reports": []}
+            self._probing[cell_index] = grade_id
+            cell.source = cell_source(request)
         try:
             return await super().async_execute_cell(cell, cell_index, execution_count,
                                                     store_history)
@@ -218,7 +377,11 @@ def _status_without_results(cell):
 
 
 class JudgeProbes(NbGraderPreprocessor):
-    """Judge the probe results of each graded test cell and write the verdict as its output."""
+    """Judge the report of each graded test cell and write the verdict as its output.
+
+    The report comes from the cell's channel (see ProbeExecute), never from the cell's
+    outputs; the cell keeps the student's own outputs (already capped), then the verdict.
+    """
 
     seed = Integer(0, help="Seed of the grader's inputs; must equal ProbeExecute.seed.").tag(
         config=True)
@@ -227,6 +390,8 @@ class JudgeProbes(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         self._assignment = resources["nbgrader"]["assignment"]
+        self._channels = resources.get(CHANNEL, {})
+        self._demo_only = demo_only_names(nb.cells)
         self._verdicts = {}
         self._cell_errors = {}
         for cell in nb.cells:
@@ -251,17 +416,16 @@ class JudgeProbes(NbGraderPreprocessor):
         cases = _cases(self._assignment, grade_id, self.seed)
         if cases is None:
             return cell, resources
-        probes = [o for o in cell.outputs
-                  if o.get("output_type") == "display_data" and MIME in o.get("data", {})]
-        data = probes[-1]["data"][MIME] if probes else None
-        if not isinstance(data, dict) or data.get("grade_id") != grade_id:
+        channel = self._channels.get(grade_id, {})
+        verdict = judge_cell(channel.get("reports", []), cases, grade_id=grade_id,
+                             nonce=channel.get("nonce"), demo_only=self._demo_only)
+        if verdict is None:
             verdict = Verdict(*_status_without_results(cell), 0, len(cases))
-        else:
-            verdict = judge_results(cases, data.get("results"))
         if verdict.status in ("not_defined", "exception") and self._cell_errors:
             verdict = self._blame_answer_cell(verdict, cases)
         self._verdicts[grade_id] = verdict.__dict__
-        cell.outputs = [_verdict_output(grade_id, verdict)]
+        students = [o for o in cell.outputs if o.get("output_type") != "error"]
+        cell.outputs = [*students, _verdict_output(grade_id, verdict)]
         return cell, resources
 
     def _blame_answer_cell(self, verdict, cases):

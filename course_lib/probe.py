@@ -1,42 +1,79 @@
 """Run graded calls inside the student's kernel and report their results as data.
 
-At grading time each graded test cell is replaced by one call to `run`. It
-calls the student's functions on inputs chosen by the grader and displays the
-results under the MIME type `MIME`; the grader reads them back and decides,
-outside the kernel, whether they are right. Nothing here compares anything.
+At grading time each graded test cell is replaced by the code of this module
+(and of `course_lib.codec`), carried in the cell's own source together with a
+request: the grader's calls, a nonce the grader drew for this cell, and the
+source of every course_lib driver the calls use. The probe runs each call once
+and displays one report under the MIME type `MIME`:
+
+    {"grade_id": ..., "nonce": <the request's nonce>,
+     "results": [{"call": 0, "case": ..., "function": ..., "ok": ..., ...}, ...]}
+
+one record per call, in order, each echoing the call it answers. The grader
+accepts a graded cell only when its outputs hold exactly this one report;
+whether the results are right it decides outside the kernel. Nothing here
+compares anything.
+
+Because the probe and the drivers arrive with the cell, a student cannot swap
+them by replacing `course_lib.probe`, `course_lib.codec` or a driver module in
+`sys.modules`: the probe never imports them at grading time.
 """
 
-import base64
 import importlib
-import json
+import importlib.util
 import time
 import traceback
+import types
 
-from course_lib import codec
+if "codec" not in globals():  # imported normally; when the grader ships the probe, it
+    from course_lib import codec  # ships its own codec alongside (see `cell_source`)
 
 MIME = "application/vnd.course.probe+json"
+RESULT_BUDGET = 4_000_000
+"""Default size in bytes of one report (the grader's `ProbeExecute.max_result_bytes`)."""
+
+_PROBE_FUNCTION = "__course_probe__"
 
 
-def _resolve(name, namespace):
-    """The object called `name`: a global of the notebook, or `module:attr` of course_lib."""
+def load_drivers(sources):
+    """Fresh, private modules from {module name: source}, never registered in sys.modules."""
+    modules = {}
+    for name, source in sources.items():
+        module = types.ModuleType(name)
+        module.__file__ = f"<grader's copy of {name}>"
+        exec(compile(source, module.__file__, "exec"), module.__dict__)
+        modules[name] = module
+    return modules
+
+
+def _resolve(name, namespace, drivers):
+    """The object called `name`: a global of the notebook, or `module:attr` of course_lib.
+
+    With `drivers` (a dict of modules, as at grading time) a driver is looked up only
+    there; without (in-process use), it is imported.
+    """
     if ":" in name:
         module, attr = name.split(":", 1)
         if not module.startswith("course_lib."):
             raise ImportError(f"drivers must come from course_lib, not {module}")
-        return getattr(importlib.import_module(module), attr)
+        if drivers is None:
+            return getattr(importlib.import_module(module), attr)
+        if module not in drivers:
+            raise ImportError(f"the grader did not send the driver module {module}")
+        return getattr(drivers[module], attr)
     if name not in namespace:
         raise NameError(f"name '{name}' is not defined")
     return namespace[name]
 
 
-def _bind(value, namespace):
+def _bind(value, namespace, drivers):
     """Replace {'__global__': name} placeholders by the notebook's objects."""
     if isinstance(value, dict) and set(value) == {"__global__"}:
-        return _resolve(value["__global__"], namespace)
+        return _resolve(value["__global__"], namespace, drivers)
     if isinstance(value, list):
-        return [_bind(v, namespace) for v in value]
+        return [_bind(v, namespace, drivers) for v in value]
     if isinstance(value, tuple):
-        return tuple(_bind(v, namespace) for v in value)
+        return tuple(_bind(v, namespace, drivers) for v in value)
     return value
 
 
@@ -51,58 +88,194 @@ def _split_globals(data):
     return codec.decode(data)
 
 
-def call_one(call, namespace):
-    """Run one call description; return its result record (never raises)."""
-    record = {"case": call["case"]}
+def _items(value, depth=0):
+    """About how many numbers `value` holds (to refuse a huge result before encoding it)."""
+    if depth > 50:
+        return 1
+    size = getattr(value, "size", None)
+    if isinstance(size, int) and hasattr(value, "dtype"):
+        return size
+    if isinstance(value, (list, tuple)):
+        return len(value) + sum(_items(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return len(value) + sum(_items(v, depth + 1) for v in value.values())
+    if isinstance(value, str):
+        return len(value) // 8
+    return 1
+
+
+def call_one(call, namespace, drivers=None, *, index=0, budget=RESULT_BUDGET):
+    """Run one call description; return its result record (never raises).
+
+    The record echoes the call (`index`, its case name and function). A value
+    whose encoding would pass `budget` bytes is not sent: the record says
+    ResultTooLarge instead.
+    """
+    record = {"call": index, "case": call.get("case"), "function": call.get("function")}
     start = time.perf_counter()
     try:
-        function = _resolve(call["function"], namespace)
+        function = _resolve(call["function"], namespace, drivers)
     except (NameError, ImportError, AttributeError) as error:
         record.update(ok=False, error=type(error).__name__, message=str(error)[:500],
                       stage="lookup", seconds=0.0)
         return record
     try:
-        args = _bind(_split_globals(call.get("args", [])), namespace)
-        kwargs = {k: _bind(_split_globals(v), namespace)
+        args = _bind(_split_globals(call.get("args", [])), namespace, drivers)
+        kwargs = {k: _bind(_split_globals(v), namespace, drivers)
                   for k, v in call.get("kwargs", {}).items()}
         value = function(*args, **kwargs)
     except (Exception, SystemExit) as error:  # the student's error is the result
         record.update(ok=False, error=type(error).__name__, message=str(error)[:500],
                       where=_where(error))
     else:
-        try:
-            record.update(ok=True, value=codec.encode(value))
-        except Exception as error:  # a value that is not plain data
-            record.update(ok=False, error="UnsendableResult",
-                          message=f"{type(value).__name__}: {str(error)[:200]}")
+        record.update(_encoded(value, budget))
     record["seconds"] = time.perf_counter() - start
     return record
+
+
+def _encoded(value, budget):
+    """{"ok": True, "value": ...} or the reason the value cannot be sent."""
+    try:
+        if 20 * _items(value) > budget:
+            raise OverflowError
+        return {"ok": True, "value": codec.encode(value)}
+    except OverflowError:
+        return {"ok": False, "error": "ResultTooLarge",
+                "message": f"{type(value).__name__}: larger than {budget} bytes"}
+    except Exception as error:  # a value that is not plain data
+        return {"ok": False, "error": "UnsendableResult",
+                "message": f"{type(value).__name__}: {str(error)[:200]}"}
 
 
 def _where(error):
     """'line N of the notebook cell' where the student's code raised, if it did."""
     frames = traceback.extract_tb(error.__traceback__)
     for frame in reversed(frames):
+        if frame.name == _PROBE_FUNCTION:
+            continue
         if frame.filename.startswith("<ipython-input") or "ipykernel_" in frame.filename:
             return f"line {frame.lineno} of its cell"
     return None
 
 
-def collect(namespace, payload):
-    """Run every call of `payload` (base64 JSON); return {'grade_id', 'results'}."""
-    request = json.loads(base64.b64decode(payload))
-    return {"grade_id": request["grade_id"],
-            "results": [call_one(call, namespace) for call in request["calls"]]}
+def _json_size(value):
+    import json
+
+    return len(json.dumps(value, allow_nan=False, default=str))
 
 
-def run(namespace, payload):
-    """Run every call of `payload` and display the results for the grader to read."""
+def _fit(records, budget):
+    """Replace the largest values by ResultTooLarge until the report fits in `budget`."""
+    sizes = sorted(((_json_size(r.get("value")), i) for i, r in enumerate(records)),
+                   reverse=True)
+    total = sum(size for size, _ in sizes) + 200 * len(records)
+    for size, i in sizes:
+        if total <= budget:
+            break
+        record = records[i]
+        if record.get("ok"):
+            record.update(ok=False, error="ResultTooLarge",
+                          message=f"the results together are larger than {budget} bytes")
+            record.pop("value", None)
+            total -= size
+    return records
+
+
+def collect(namespace, request):
+    """Run every call of `request` (a dict, or the text of `make_payload`); return the report."""
+    if isinstance(request, str):
+        import base64
+        import json
+
+        request = json.loads(base64.b64decode(request))
+    drivers = load_drivers(request["drivers"]) if "drivers" in request else None
+    budget = int(request.get("budget", RESULT_BUDGET))
+    records = [call_one(call, namespace, drivers, index=i, budget=budget)
+               for i, call in enumerate(request["calls"])]
+    return {"grade_id": request["grade_id"], "nonce": request.get("nonce"),
+            "results": _fit(records, budget)}
+
+
+def run(namespace, request):
+    """Run every call of `request` and display the one report for the grader to read."""
     from IPython.display import display
 
-    display({MIME: collect(namespace, payload)}, raw=True)
+    display({MIME: collect(namespace, request)}, raw=True)
+
+
+def make_request(grade_id, calls, *, nonce, drivers=None, budget=RESULT_BUDGET):
+    """What `run` expects: the calls, this cell's nonce, the drivers' sources, the budget.
+
+    `drivers` maps a course_lib module name to its source; with None (in-process use)
+    the probe imports drivers itself.
+    """
+    request = {"grade_id": grade_id, "nonce": nonce, "calls": list(calls), "budget": budget}
+    if drivers is not None:
+        request["drivers"] = dict(drivers)
+    return request
 
 
 def make_payload(grade_id, calls):
-    """The base64 text that `run` expects (used by the grader)."""
+    """A request as base64 text (for in-process use and tests); `collect` accepts it."""
+    import base64
+    import json
+
     request = {"grade_id": grade_id, "calls": calls}
     return base64.b64encode(json.dumps(request, allow_nan=False).encode()).decode()
+
+
+def driver_modules(calls):
+    """The course_lib modules named by `module:attr` in `calls` (functions and globals)."""
+    names = set()
+
+    def visit(value):
+        if isinstance(value, dict):
+            if set(value) == {"__global__"} and ":" in str(value["__global__"]):
+                names.add(value["__global__"].split(":", 1)[0])
+            for v in value.values():
+                visit(v)
+        elif isinstance(value, list):
+            for v in value:
+                visit(v)
+
+    for call in calls:
+        if ":" in call["function"]:
+            names.add(call["function"].split(":", 1)[0])
+        visit(call.get("args", []))
+        visit(call.get("kwargs", {}))
+    return sorted(names)
+
+
+def module_source(name):
+    """The source of the course_lib module `name`, as this process has it."""
+    if not name.startswith("course_lib."):
+        raise ImportError(f"drivers must come from course_lib, not {name}")
+    path = importlib.util.find_spec(name).origin
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+_TEMPLATE = '''def {function}(namespace, request, sources):
+    import types
+    shipped = {{}}
+    for name, source in sources:
+        module = types.ModuleType(name)
+        module.__dict__.update(shipped)
+        exec(compile(source, "<grader's copy of course_lib/" + name + ".py>", "exec"),
+             module.__dict__)
+        shipped[name] = module
+    shipped["probe"].run(namespace, request)
+{function}(globals(), {request!r}, {sources!r})
+del {function}
+'''
+
+
+def cell_source(request):
+    """The source of a graded test cell at grading time: the probe's code and `request`.
+
+    The cell defines one function, runs it and deletes it again; the probe and codec
+    it runs are this process's own copies, carried in the cell.
+    """
+    sources = (("codec", module_source("course_lib.codec")),
+               ("probe", module_source("course_lib.probe")))
+    return _TEMPLATE.format(function=_PROBE_FUNCTION, request=request, sources=sources)

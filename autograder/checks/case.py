@@ -1,5 +1,6 @@
 """One graded call and its judge, and the verdict of a graded test cell."""
 
+import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,19 +69,102 @@ def case_rng(seed, grade_id):
     return np.random.default_rng([int(seed), zlib.crc32(grade_id.encode())])
 
 
-def judge_results(cases, records):
-    """Verdict from the kernel's result records of `cases` (in the same order)."""
+TAMPERING_SECOND = ("the cell's output carried a second result for the grader: code that "
+                    "displays results on the grader's channel is not allowed")
+TAMPERING_FORGED = ("the cell's output carried a result for the grader that the grader's "
+                    "probe did not send ({}): code that displays results on the grader's "
+                    "channel is not allowed")
+REPORT_KEYS = {"grade_id", "nonce", "results"}
+
+
+class RefusedReport(str):
+    """A report the grader refused before reading it; the text says why.
+
+    Only the grader makes these: nothing decoded from the kernel is of this type.
+    """
+
+RECORD_KEYS = {"call", "case", "function", "ok", "value", "error", "message", "stage", "where",
+               "seconds"}
+
+
+def report_problem(report, cases, *, grade_id, nonce):
+    """None when `report` is exactly the probe's answer to `cases`, else what is wrong with it.
+
+    The answer must be a dict with the cell's grade_id and nonce and one record per call,
+    in order, each echoing its call (index, case name, function) and nothing else.
+    """
+    if isinstance(report, RefusedReport):
+        return str(report)
+    if not isinstance(report, dict) or set(report) != REPORT_KEYS:
+        return "not a report of the probe"
+    if report["grade_id"] != grade_id:
+        return f"for {str(report['grade_id'])[:80]!r}, not this cell"
+    if not isinstance(nonce, str) or report["nonce"] != nonce:
+        return "without this cell's nonce"
+    records = report["results"]
+    if not isinstance(records, list) or len(records) != len(cases):
+        count = len(records) if isinstance(records, list) else "no"
+        return f"{count} results for {len(cases)} calls"
+    for index, (case, record) in enumerate(zip(cases, records, strict=True)):
+        if not isinstance(record, dict) or not set(record) <= RECORD_KEYS:
+            return f"result {index} is not a record of the probe"
+        echo = (record.get("call"), record.get("case"), record.get("function"))
+        if type(echo[0]) is not int or echo != (index, case.name, case.function):
+            return f"result {index} answers a call the grader did not make"
+        if record.get("ok") is True and "value" not in record or (
+                record.get("ok") is False and not isinstance(record.get("error"), str)) or (
+                not isinstance(record.get("ok"), bool)):
+            return f"result {index} does not say what the call returned"
+    return None
+
+
+def judge_cell(reports, cases, *, grade_id, nonce, demo_only=frozenset()):
+    """Verdict of a graded cell from every probe report among its outputs (None if none).
+
+    Exactly one report, exactly for these calls and with this cell's nonce, is judged;
+    anything else is `tampering` and scores 0.
+    """
+    if not reports:
+        return None
+    if len(reports) > 1:
+        return Verdict("tampering", TAMPERING_SECOND, 0, len(cases))
+    problem = report_problem(reports[0], cases, grade_id=grade_id, nonce=nonce)
+    if problem:
+        return Verdict("tampering", TAMPERING_FORGED.format(problem), 0, len(cases))
+    return judge_results(cases, reports[0]["results"], demo_only=demo_only)
+
+
+def judge_results(cases, records, *, demo_only=frozenset()):
+    """Verdict from the kernel's result records of `cases` (in the same order).
+
+    `demo_only` holds the names the submission defines only in cells tagged demo,
+    which the grader does not run; a NameError for one of them is `uses_demo_cell`.
+    """
     by_case = {}
     for record in records if isinstance(records, list) else []:
         if isinstance(record, dict) and isinstance(record.get("case"), str):
             by_case.setdefault(record["case"], record)
     for passed, case in enumerate(cases):
         record = by_case.get(case.name)
-        failure = _judge_one(case, record)
+        failure = _demo_name(record, demo_only) or _judge_one(case, record)
         if failure:
             status, message = failure
-            return Verdict(status, f"{case.name}: {message}", passed, len(cases))
+            if status != "uses_demo_cell":
+                message = f"{case.name}: {message}"
+            return Verdict(status, message, passed, len(cases))
     return Verdict("ok", f"all {len(cases)} cases passed", len(cases), len(cases))
+
+
+def _demo_name(record, demo_only):
+    """(uses_demo_cell, sentence) when the call failed for a name only a demo cell defines."""
+    if not demo_only or not isinstance(record, dict) or record.get("error") != "NameError":
+        return None
+    match = re.search(r"name '(\w+)' is not defined", str(record.get("message", "")))
+    if match and match.group(1) in demo_only:
+        return "uses_demo_cell", (f"`{match.group(1)}` is defined only in a cell marked as a "
+                                  "demo, which the grader does not run: move it into the "
+                                  "answer cell")
+    return None
 
 
 def _judge_one(case, record):
@@ -93,6 +177,9 @@ def _judge_one(case, record):
                                    "before the checks")
         if error == "NotImplementedError":
             return "not_implemented", f"{case.student_function()} is not implemented yet"
+        if error == "ResultTooLarge":
+            return "invalid_result", (f"{case.function} returned more data than the grader "
+                                      f"accepts ({message})")
         if error == "UnsendableResult":
             return "invalid_result", (f"{case.function} returned a {message.split(':')[0]}; "
                                       "return numbers or plain numpy arrays")
