@@ -22,20 +22,27 @@ VISIBLE_CHECKS = {
     "lecture": lambda ns: vis.check_backward_lecture(ns["backward"]),
 }
 
+RESET_FAILS = {"reset": "make test_backward pass first"}
+
 # mistake: {visible check that must fail: words of its message}; the others must pass
 VISIBLE_FAILURES = {
-    "assigned_not_accumulated": {"backward": "`+=`", "lecture": "after 1 step"},
-    "traversal_not_reversed": {"backward": "reversed topological order",
+    "assigned_not_accumulated": {"backward": "`+=`", **RESET_FAILS, "lecture": "after 1 step"},
+    "traversal_not_reversed": {"backward": "reversed topological order", **RESET_FAILS,
                                "lecture": "after 1 step"},
-    "no_visited_set": {"topological_order": "visited", "backward": "topological_order"},
-    "output_not_seeded": {"backward": "seed the output", "lecture": "after 1 step"},
+    "no_visited_set": {"topological_order": "visited", "backward": "topological_order",
+                       **RESET_FAILS},
+    "output_not_seeded": {"backward": "seed the output", **RESET_FAILS, "lecture": "after 1 step"},
     "gradients_never_reset": {"reset": "never reset", "lecture": "oscillates"},
-    "mul_rule_swapped": {"mul": "swapped", "backward": "'mul'", "lecture": "after 1 step"},
-    "pow_rule_exponent_not_lowered": {"pow": "drops by one", "backward": "pow",
+    "mul_rule_swapped": {"mul": "swapped", "backward": "'mul'", **RESET_FAILS,
+                         "lecture": "after 1 step"},
+    "pow_rule_exponent_not_lowered": {"pow": "drops by one", "backward": "pow", **RESET_FAILS,
                                       "lecture": "after 1000"},
-    "pow_rule_assumes_square": {"pow": "node.exponent", "backward": "'pow'"},
-    "sub_rule_gives_plus_one_to_b": {"add_sub": "-upstream", "backward": "'sub'",
+    "pow_rule_assumes_square": {"pow": "node.exponent", "backward": "'pow'", **RESET_FAILS},
+    "sub_rule_gives_plus_one_to_b": {"add_sub": "-upstream", "backward": "'sub'", **RESET_FAILS,
                                      "lecture": "after 1 step"},
+    "backward_does_nothing": {"backward": "seed the output",
+                              "reset": "the first backward pass on the graph is already wrong",
+                              "lecture": "after 1 step"},
 }
 
 

@@ -28,42 +28,61 @@ FULL = {"test_topological_order": 2, "test_local_gradients_add_sub": 1,
         "test_local_gradients_mul": 1, "test_local_gradients_pow": 1, "test_backward": 3,
         "test_backward_reset": 1, "test_backward_lecture": 2}
 
+RESET_FAILS = {"test_backward_reset": "make test_backward pass first"}
+"""A wrong backward pass also loses the reset cell: both passes are compared with the reference."""
+
 # name: (solution cell, text of the master's cell, what the student wrote instead,
 #        {graded cell that must fail: words its message must contain})
 MISTAKES = {
     "assigned_not_accumulated": (
         "backward", "parent.grad += grad", "parent.grad = grad",
-        {"test_backward": "`+=`", "test_backward_lecture": "w after 1 step"}),
+        {"test_backward": "`+=`", **RESET_FAILS,
+         "test_backward_lecture": "w after 1 step"}),
     "traversal_not_reversed": (
         "backward", "for node in reversed(order):", "for node in order:",
-        {"test_backward": "reversed(topological_order(cost))",
+        {"test_backward": "reversed(topological_order(cost))", **RESET_FAILS,
          "test_backward_lecture": "w after 1 step"}),
     "no_visited_set": (
         "topological_order",
         "        if node in visited:\n            return\n        visited.add(node)\n", "",
-        {"test_topological_order": "visited", "test_backward": "visited"}),
+        {"test_topological_order": "visited", "test_backward": "visited", **RESET_FAILS}),
     "output_not_seeded": (
         "backward", "    cost.grad = np.ones(cost.shape)\n", "",
-        {"test_backward": "seed the output", "test_backward_lecture": "w after 1 step"}),
+        {"test_backward": "seed the output", **RESET_FAILS,
+         "test_backward_lecture": "w after 1 step"}),
     "gradients_never_reset": (
         "backward", "    for node in order:\n        node.grad = np.zeros(node.shape)\n", "",
         {"test_backward_reset": "never reset", "test_backward_lecture": "oscillates"}),
     "mul_rule_swapped": (
         "local_gradients", "return [upstream * values[b], upstream * values[a]]",
         "return [upstream * values[a], upstream * values[b]]",
-        {"test_local_gradients_mul": "swapped", "test_backward": "mul",
+        {"test_local_gradients_mul": "swapped", "test_backward": "mul", **RESET_FAILS,
          "test_backward_lecture": "w after 1 step"}),
     "pow_rule_exponent_not_lowered": (
         "local_gradients", "base ** (node.exponent - 1)", "base ** node.exponent",
         {"test_local_gradients_pow": "exponent drops by one", "test_backward": None,
-         "test_backward_lecture": None}),
+         **RESET_FAILS, "test_backward_lecture": None}),
     "pow_rule_assumes_square": (
         "local_gradients", "return [upstream * node.exponent * base ** (node.exponent - 1)]",
         "return [upstream * 2 * base]",
-        {"test_local_gradients_pow": "node.exponent", "test_backward": "pow"}),
+        {"test_local_gradients_pow": "node.exponent", "test_backward": "pow", **RESET_FAILS}),
     "sub_rule_gives_plus_one_to_b": (
         "local_gradients", "return [upstream, -upstream]", "return [upstream, upstream]",
-        {"test_local_gradients_add_sub": "-upstream", "test_backward": "sub",
+        {"test_local_gradients_add_sub": "-upstream", "test_backward": "sub", **RESET_FAILS,
+         "test_backward_lecture": "w after 1 step"}),
+    # sets no gradient at all: the reset cell compares both passes with the reference's
+    # gradients, so it cannot be earned by leaving .grad untouched
+    "backward_does_nothing": (
+        "backward", """    order = topological_order(cost)
+    for node in order:
+        node.grad = np.zeros(node.shape)
+    cost.grad = np.ones(cost.shape)
+    for node in reversed(order):
+        for parent, grad in zip(node.inputs, local_gradients(node, node.grad, values)):
+            parent.grad += grad
+""", "    pass\n",
+        {"test_backward": "seed the output",
+         "test_backward_reset": "the first backward pass on the graph is already wrong",
          "test_backward_lecture": "w after 1 step"}),
 }
 
