@@ -61,9 +61,12 @@ def defined_names(source):
     def visit(node):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
-            for child in [*node.decorator_list, *getattr(node.args, "defaults", []),
-                          *getattr(node, "bases", [])]:
-                visit(child)
+            arguments = getattr(node, "args", None)
+            outer = [*node.decorator_list, *getattr(node, "bases", []),
+                     *getattr(arguments, "defaults", []), *getattr(arguments, "kw_defaults", [])]
+            for child in outer:
+                if child is not None:
+                    visit(child)
             return
         if isinstance(node, scopes):
             return
