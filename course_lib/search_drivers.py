@@ -32,6 +32,10 @@ def _reseed_global(k):
     np.random.seed(GLOBAL_SEEDS[k])
 
 
+def _reseed_global_with(seed):
+    np.random.seed(int(seed) % 2**32)
+
+
 def plain(value, depth=0):
     """`value` as data the codec can send: containers, floats, ints, strings, float arrays.
 
@@ -55,8 +59,8 @@ def plain(value, depth=0):
     return f"<{type(value).__name__}>"
 
 
-def _call_sampler(sampler, low, high, size, seed, global_k):
-    _reseed_global(global_k)
+def _call_sampler(sampler, low, high, size, seed, global_k, reseed=_reseed_global):
+    reseed(global_k)
     try:
         return plain(sampler(low, high, size, np.random.default_rng(seed)))
     except NotImplementedError:
@@ -84,10 +88,13 @@ def draw_samples(sampler, low, high, size, seed, other_seed):
 def draw_across_seeds(sampler, low, high, seeds):
     """[sampler(low, high, 1, default_rng(seed)) for seed in seeds], each as plain data.
 
-    One sample per generator: a sampler must be random for size=1 too. A call that
-    raised ValueError gives {"value_error": message} in its place.
+    One sample per generator: a sampler must be random for size=1 too. Before each
+    call the global np.random is seeded with a different seed as well (the rng checks
+    judge whether a sampler reads it). A call that raised ValueError gives
+    {"value_error": message} in its place.
     """
-    return [_call_sampler(sampler, low, high, 1, int(seed), k % 2)
+    return [_call_sampler(sampler, low, high, 1, int(seed), GLOBAL_SEEDS[0] + k,
+                          reseed=_reseed_global_with)
             for k, seed in enumerate(seeds)]
 
 

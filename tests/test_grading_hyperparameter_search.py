@@ -159,10 +159,32 @@ MISTAKES = {
     "zoom_does_not_shrink": (
         {"zoom": _ZOOM_HEAD + "    return dict(space)\n"},
         {"test_zoom": "returned the old ranges"}),
+    # no randomness: a grid on the log scale, shuffled with rng (size=1 gives low)
+    "samplers_shuffle_a_logspace_grid": (
+        {**_log("    return rng.permutation(np.logspace(np.log10(low), np.log10(high), size))\n"),
+         **_beta("    r = np.linspace(np.log10(1 - high), np.log10(1 - low), size)\n"
+                 "    return 1 - 10 ** rng.permutation(r)\n")},
+        {"test_sample_log_uniform": "same values, in another order",
+         "test_sample_log_uniform_rng": "same values, in another order",
+         "test_sample_beta": "same values, in another order",
+         "test_sample_beta_rng": "same values, in another order"}),
+    "log_size_one_returns_low": (
+        _log("    if size == 1:\n        return np.array([low])\n"
+             "    return 10 ** rng.uniform(np.log10(low), np.log10(high), size=size)\n"),
+        {"test_sample_log_uniform": "size=1, rng) returns low for every generator"}),
 }
 
 # More mistakes, graded in process only (to keep the end-to-end run short)
 MORE_MISTAKES = {
+    "beta_size_one_returns_a_constant": (
+        _beta("    if size == 1:\n        return np.array([(low + high) / 2])\n"
+              "    r = rng.uniform(np.log10(1 - high), np.log10(1 - low), size=size)\n"
+              "    return 1 - 10 ** r\n"),
+        {"test_sample_beta": "for every generator"}),
+    "log_size_one_from_a_few_values": (
+        _log("    if size == 1:\n        return rng.choice([low, np.sqrt(low * high), high], 1)\n"
+             "    return 10 ** rng.uniform(np.log10(low), np.log10(high), size=size)\n"),
+        {"test_sample_log_uniform": "only 3 distinct values"}),
     "log_ignores_size": (
         _log("    return 10 ** rng.uniform(np.log10(low), np.log10(high))\n"),
         {"test_sample_log_uniform": "numpy array", "test_sample_log_uniform_rng": "numpy array",
