@@ -1,71 +1,197 @@
-"""The kernel sandbox: what it hides, what it keeps, and its fallback without namespaces."""
+"""The kernel sandbox: its kernelspec, what the kernel runs with, and the fallback without it.
+
+What the kernel can see and write is checked by a census during real grading
+(tests/test_sandbox_census.py); here each piece is checked on its own, with real kernels.
+"""
 
 import json
 import os
+import resource
+import signal
+import subprocess
 import sys
+import textwrap
+import time
 from pathlib import Path
 
 import nbformat
+import pytest
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
 from autograder import sandbox
-from autograder.course import AUTOGRADER_DIR, REPO_DIR
+from autograder.course import REPO_DIR
+
+LIMITS = sandbox.Limits(memory_bytes=2**31, cpu_seconds=77, processes=99,
+                        file_bytes=3 * 2**20, open_files=333)
+RLIMITS = {"--as": "RLIMIT_AS", "--cpu": "RLIMIT_CPU", "--fsize": "RLIMIT_FSIZE",
+           "--nofile": "RLIMIT_NOFILE", "--core": "RLIMIT_CORE", "--nproc": "RLIMIT_NPROC"}
 
 
-def test_describe_says_what_is_applied_and_warns_without_namespaces():
-    limits = sandbox.Limits(memory_bytes=2**30, cpu_seconds=30)
-    on = sandbox.describe(True, "", limits)
-    off = sandbox.describe(False, "the grader is not running as root", limits)
-    assert "namespaces" in on and "1024 MiB" in on and "30 s" in on
-    assert "WARNING" in off and "not running as root" in off and "can read files" in off
+def _require_sandbox():
+    enabled, reason = sandbox.namespaces_available()
+    if not enabled:
+        pytest.fail(f"these tests need the bubblewrap sandbox, which cannot run here: {reason}")
 
 
-def test_kernel_reads_the_course_and_python_and_not_the_masters(tmp_path):
-    read = sandbox.paths_to_read()
-    assert any(p == REPO_DIR or p in REPO_DIR.parents for p in read)
-    prefix = Path(sys.prefix).resolve()
-    assert any(p == prefix or p in prefix.parents for p in read)
-    hidden = sandbox.paths_to_hide(tmp_path / "out", tmp_path / "subs")
-    assert AUTOGRADER_DIR in hidden and REPO_DIR / ".git" in hidden
-    assert (tmp_path / "out").resolve() in hidden and (tmp_path / "subs").resolve() in hidden
-
-
-def _kernelspec(tmp_path, enabled):
+@pytest.fixture
+def jupyter_path():
     old = os.environ.get("JUPYTER_PATH")
-    try:
-        overrides = sandbox.install_kernel(tmp_path, hide=[tmp_path / "secret"],
-                                           limits=sandbox.Limits(), enabled=enabled, uid=61999)
-        spec = json.loads((tmp_path / "share" / "kernels" / sandbox.KERNEL_NAME /
-                           "kernel.json").read_text())
-        return overrides, spec
-    finally:
-        if old is None:
-            os.environ.pop("JUPYTER_PATH", None)
-        else:
-            os.environ["JUPYTER_PATH"] = old
+    yield
+    if old is None:
+        os.environ.pop("JUPYTER_PATH", None)
+    else:
+        os.environ["JUPYTER_PATH"] = old
 
 
-def test_isolated_kernelspec_uses_namespaces_and_unix_sockets(tmp_path):
-    overrides, spec = _kernelspec(tmp_path, True)
-    assert spec["argv"][0] == "unshare" and "--net" in spec["argv"]
-    assert spec["interrupt_mode"] == "message"
-    assert str(tmp_path / "secret") in spec["env"]["SANDBOX_HIDE"]
+def _install(tmp_path, enabled, uid=61999):
+    overrides = sandbox.install_kernel(tmp_path, hide=[], limits=LIMITS, enabled=enabled, uid=uid)
+    spec = json.loads((tmp_path / "share" / "kernels" / sandbox.KERNEL_NAME /
+                       "kernel.json").read_text())
+    return overrides, spec
+
+
+def _run_cells(tmp_path, overrides, sources):
+    """Run code cells in a kernel of the installed kernelspec; return each cell's stdout."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    kwargs = {}
+    if "KernelManager.transport" in overrides:
+        kwargs["km"] = AsyncKernelManager(
+            kernel_name=sandbox.KERNEL_NAME, transport=overrides["KernelManager.transport"],
+            ip=overrides["KernelManager.ip"])
+    client = NotebookClient(nb, kernel_name=sandbox.KERNEL_NAME, timeout=120,
+                            resources={"metadata": {"path": str(tmp_path)}}, **kwargs)
+    client.execute()
+    return ["".join(o.get("text", "") for o in c.outputs if o.output_type == "stream")
+            for c in nb.cells]
+
+
+RLIMIT_CELL = ("import json, resource\nprint(json.dumps({n: resource.getrlimit(getattr("
+               f"resource, n))[0] for n in {sorted(RLIMITS.values())!r}}}))")
+
+
+def test_describe_says_what_is_applied_and_warns_loudly_without_the_sandbox():
+    on = sandbox.describe(True, "", LIMITS)
+    off = sandbox.describe(False, "the grader is not running as root", LIMITS)
+    assert "bubblewrap allow-list" in on and "no network" in on and "unprivileged" in on
+    assert "2048 MiB" in on and "77 s" in on and "99 processes" in on and "333 open" in on
+    assert "scratch space 256 MiB" in on
+    assert off.startswith("isolation: WARNING no sandbox (the grader is not running as root)")
+    for missing in ("NO filesystem isolation", "network reachable", "no limit on processes",
+                    "grader's own user"):
+        assert missing in off
+    # only what is applied is stated as applied
+    assert "99 processes" not in off and "2048 MiB" in off
+
+
+def test_scratch_space_adds_up_to_the_limit():
+    sizes = sandbox.scratch_sizes(LIMITS)
+    assert set(sizes) == {sandbox.WORK_DIR, "/tmp", "/var/tmp", "/dev/shm", "/run"}
+    assert sum(sizes.values()) <= LIMITS.scratch_bytes and min(sizes.values()) > 0
+
+
+def test_course_lib_is_copied_without_anything_else(tmp_path):
+    import course_lib
+
+    source = Path(course_lib.__file__).parent
+    target = sandbox.stage_course_lib(tmp_path / "stage")
+    copied = {p.relative_to(target / "course_lib") for p in target.rglob("*") if p.is_file()}
+    expected = {p.relative_to(source) for p in source.rglob("*")
+                if p.is_file() and p.suffix in sandbox.COURSE_LIB_SUFFIXES
+                and "__pycache__" not in p.parts}
+    assert copied == expected and Path("probe.py") in copied
+    assert all(oct(p.stat().st_mode)[-3:] == "444" for p in target.rglob("*.py"))
+
+
+def test_sandboxed_kernelspec_binds_nothing_of_the_repository_but_the_environment(
+        tmp_path, jupyter_path):
+    _require_sandbox()
+    overrides, spec = _install(tmp_path, True)
+    argv = spec["argv"]
+    assert argv[:3] == ["setpriv", "--pdeathsig", "KILL"]
+    bwrap = argv.index(sandbox.bwrap_path())
+    for flag in ("--die-with-parent", "--new-session", "--unshare-net", "--unshare-pid",
+                 "--clearenv", "--remount-ro"):
+        assert flag in argv[bwrap:], flag
+    sources = [Path(argv[i + 1]) for i, a in enumerate(argv)
+               if a in ("--bind", "--ro-bind", "--ro-bind-try")]
+    allowed_inside_repo = Path(sys.prefix).absolute()
+    for source in sources:
+        inside = source == REPO_DIR or REPO_DIR in source.parents
+        assert not inside or source == allowed_inside_repo, source
     assert overrides["KernelManager.transport"] == "ipc"
+    assert Path(overrides["KernelManager.ip"]).parent == Path(spec["env"]["SANDBOX_SOCKETS"])
 
 
-def test_fallback_kernel_applies_the_limits_and_runs(tmp_path):
-    overrides, spec = _kernelspec(tmp_path, False)
-    assert spec["argv"][0] == "prlimit" and "unshare" not in spec["argv"]
-    assert "KernelManager.transport" not in overrides
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "import resource\nprint(resource.getrlimit(resource.RLIMIT_AS)[0])")])
-    old = os.environ.get("JUPYTER_PATH")
-    os.environ["JUPYTER_PATH"] = str(tmp_path / "share")
+def test_sandboxed_kernel_runs_as_an_unprivileged_user_under_every_limit(
+        tmp_path, jupyter_path):
+    _require_sandbox()
+    overrides, _ = _install(tmp_path, True, uid=61998)
+    rlimits, who, imports = _run_cells(tmp_path, overrides, [
+        RLIMIT_CELL,
+        "import os\nprint(os.getuid(), os.getcwd(), sorted(os.listdir('/')))",
+        "import course_lib\nprint(course_lib.__file__)\n"
+        "try:\n    import autograder\nexcept ImportError:\n    print('no autograder')"])
+    applied = sandbox.applied_limits(LIMITS, True)
+    assert json.loads(rlimits) == {RLIMITS[k]: v for k, v in applied.items()}
+    uid, cwd, _ = who.split(" ", 2)  # what the kernel can see: the census
+    assert (uid, cwd) == ("61998", sandbox.WORK_DIR)
+    assert imports.split() == [f"{sandbox.COURSE_LIB_DIR}/course_lib/__init__.py",
+                               "no", "autograder"]
+
+
+def test_fallback_kernel_applies_the_limits_it_states_and_runs(tmp_path, jupyter_path):
+    overrides, spec = _install(tmp_path, False)
+    assert spec["argv"][0] == "prlimit" and "KernelManager.transport" not in overrides
+    assert not any("bwrap" in a for a in spec["argv"])
+    (rlimits,) = _run_cells(tmp_path, overrides, [RLIMIT_CELL])
+    applied = sandbox.applied_limits(LIMITS, False)
+    expected = {RLIMITS[k]: v for k, v in applied.items()}
+    expected["RLIMIT_NPROC"] = resource.getrlimit(resource.RLIMIT_NPROC)[0]  # not applied
+    assert json.loads(rlimits) == expected
+    assert "--nproc" not in applied
+
+
+KEEPER = """
+import os, sys, time
+from jupyter_client import KernelManager
+from autograder import sandbox
+overrides = sandbox.install_kernel(sys.argv[1], hide=[], limits=sandbox.Limits(),
+                                   enabled=True, uid=int(sys.argv[2]))
+km = KernelManager(kernel_name=sandbox.KERNEL_NAME, transport="ipc",
+                   ip=overrides["KernelManager.ip"])
+km.start_kernel()
+client = km.client()
+client.start_channels()
+client.wait_for_ready(timeout=120)
+print("ready", flush=True)
+time.sleep(3600)
+"""
+
+
+def _processes_of(uid):
+    ps = subprocess.run(["ps", "-o", "pid=,args=", "-u", str(uid)], capture_output=True,
+                        text=True)
+    return ps.stdout.splitlines()
+
+
+def test_no_kernel_outlives_a_killed_grader(tmp_path):
+    _require_sandbox()
+    uid = 61997
+    keeper = subprocess.Popen([sys.executable, "-c", textwrap.dedent(KEEPER), str(tmp_path),
+                               str(uid)], stdout=subprocess.PIPE, text=True, cwd=REPO_DIR)
     try:
-        NotebookClient(nb, kernel_name=sandbox.KERNEL_NAME, timeout=60).execute()
+        assert keeper.stdout.readline().strip() == "ready"
+        assert _processes_of(uid), "the kernel should be running as its own user"
     finally:
-        if old is None:
-            os.environ.pop("JUPYTER_PATH", None)
-        else:
-            os.environ["JUPYTER_PATH"] = old
-    assert nb.cells[0].outputs[0]["text"].strip() == str(sandbox.Limits().memory_bytes)
+        os.kill(keeper.pid, signal.SIGKILL)
+        keeper.wait()
+    for _ in range(100):  # the kernel gets SIGKILL from the kernel: wait until it is reaped
+        if not _processes_of(uid):
+            break
+        time.sleep(0.1)
+    assert _processes_of(uid) == []
+    stage = sandbox.RUN_DIR / f"worker-{keeper.pid}"
+    assert stage.is_dir()  # killed before it could clean up: the next worker removes it
+    sandbox.prune_stale_workers()
+    assert not stage.exists()

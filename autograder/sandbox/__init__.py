@@ -258,7 +258,7 @@ def stage_course_lib(target: Path) -> Path:
     return Path(target)
 
 
-def _prune_stale_workers(run_dir: Path) -> None:
+def prune_stale_workers(run_dir: Path = RUN_DIR) -> None:
     """Remove the staging folders of workers that are gone (killed before cleaning up)."""
     for folder in run_dir.glob("worker-*"):
         try:
@@ -283,7 +283,7 @@ def prepare_worker(limits: Limits, uid: int) -> Layout:
     """This worker's staging folder on the host: a copy of course_lib and a socket folder."""
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     os.chmod(RUN_DIR, 0o755)
-    _prune_stale_workers(RUN_DIR)
+    prune_stale_workers(RUN_DIR)
     stage = RUN_DIR / f"worker-{os.getpid()}"
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(mode=0o755)
@@ -340,6 +340,6 @@ def paths_to_hide(out_dir, submissions_dir) -> list[Path]:
             Path(submissions_dir).resolve(), Path(jupyter_runtime_dir()), RUN_DIR]
 
 
-__all__ = ["KERNEL_NAME", "Limits", "Layout", "applied_limits", "bwrap_path", "describe",
+__all__ = ["KERNEL_NAME", "Layout", "Limits", "applied_limits", "bwrap_path", "describe",
            "install_kernel", "namespaces_available", "paths_to_hide", "prepare_worker",
-           "sandbox_command", "scratch_sizes", "stage_course_lib"]
+           "prune_stale_workers", "sandbox_command", "scratch_sizes", "stage_course_lib"]
