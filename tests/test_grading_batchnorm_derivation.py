@@ -2,7 +2,9 @@
 
 Every submission is the master with its two solution cells replaced. The mistakes are those of
 issue 4; the right variants are a staged backward pass along the computation graph, a compact
-one-line one, and the equivalent mutant that drops the (zero) var term from dmu. The cases are
+one-line one, the equivalent mutant that drops the (zero) var term from dmu, and a forward pass that
+computes the variance in one pass. Backward passes built from course_lib's numerical tools
+(`numerical_layer`, `numerical_gradient`) must lose every gradient cell, on 200 seeds. The cases are
 checked twice: in process on several seeds (fast, no kernel), and end to end through
 `python -m autograder grade`.
 """
@@ -10,6 +12,9 @@ checked twice: in process on several seeds (fast, no kernel), and end to end thr
 import numpy as np
 import pytest
 
+from autograder.checks import checks_for
+from autograder.checks.case import case_rng, judge_results
+from course_lib import probe
 from tests.helpers import (
     assert_fails_exactly,
     assert_feedback_hides_hidden_tests,
@@ -18,6 +23,7 @@ from tests.helpers import (
     assert_untouched_scores_zero,
     grade_class,
     in_process_failures,
+    solution_sources,
 )
 
 A = "02_batchnorm_derivation"
@@ -84,13 +90,60 @@ COMPACT_ONE_LINE = {
         " (dZ_tilde * x).sum(1, keepdims=True), dZ_tilde.sum(1, keepdims=True))\n"),
 }
 
+ONE_PASS_VARIANCE = {
+    "batchnorm_forward": forward(var="(Z ** 2).mean(axis=1, keepdims=True) - mu ** 2"),
+    "batchnorm_backward": COMPACT_ONE_LINE["batchnorm_backward"].replace(
+        "cache['xhat'], cache['gamma'], cache['ivar']", "cache[0], cache[1], 1 / cache[2]"),
+}
+
 RIGHT = {
     "staged_backward_via_the_graph": staged(),
+    # var = E[Z**2] - mu**2 in the forward pass: rounding moves dZ by up to 4e-14 on the
+    # tiny-variance units (means near 0), within RTOL_TINY_GRADIENT
+    "one_pass_variance": ONE_PASS_VARIANCE,
     "compact_one_line_backward": COMPACT_ONE_LINE,
     # sum(Z - mu) = 0, so the var term of dmu is 0: dropping it changes nothing
     "equivalent_mutant_dmu_without_var_term": staged(
         dmu="dmu = np.sum(-dZ_norm * inv, axis=1, keepdims=True)"),
 }
+
+NUMERICAL_FORWARD = """from course_lib.gradcheck import numerical_gradient
+from course_lib.numerical_layer import numerical_layer
+
+
+def _output(Z, gamma, beta, eps):
+    mu = Z.mean(axis=1, keepdims=True)
+    var = ((Z - mu) ** 2).mean(axis=1, keepdims=True)
+    return gamma * (Z - mu) / np.sqrt(var + eps) + beta
+
+
+def batchnorm_forward(Z, gamma, beta, eps=1e-5):
+    return _output(Z, gamma, beta, eps), (Z.copy(), gamma.copy(), beta.copy(), eps)
+"""
+
+NUMERICAL = {
+    # the issue's: the backward pass from course_lib.numerical_layer around a right forward pass
+    "backward_from_numerical_layer": {
+        "batchnorm_forward": NUMERICAL_FORWARD,
+        "batchnorm_backward": """def batchnorm_backward(dZ_tilde, cache):
+    Z, gamma, beta, eps = cache
+    _, backward = numerical_layer(lambda Z, g, b: _output(Z, g, b, eps))
+    return backward(dZ_tilde, (Z, (gamma, beta)))
+"""},
+    "backward_from_numerical_gradient": {
+        "batchnorm_forward": NUMERICAL_FORWARD,
+        "batchnorm_backward": """def batchnorm_backward(dZ_tilde, cache):
+    Z, gamma, beta, eps = cache
+    return (numerical_gradient(lambda V: np.sum(dZ_tilde * _output(V, gamma, beta, eps)), Z),
+            numerical_gradient(lambda V: np.sum(dZ_tilde * _output(Z, V, beta, eps)), gamma),
+            numerical_gradient(lambda V: np.sum(dZ_tilde * _output(Z, gamma, V, eps)), beta))
+"""},
+}
+"""Backward passes that are not derived: they must lose every gradient cell."""
+
+LOOKS_NUMERICAL = "as a numerical (finite-difference) gradient would: derive it analytically"
+BACKWARD_CELLS = ("test_batchnorm_backward", "test_batchnorm_backward_params",
+                  "test_batchnorm_backward_tiny_variance")
 
 FORWARD_FAILS = {"test_batchnorm_backward": "batchnorm_forward",
                  "test_batchnorm_backward_params": "batchnorm_forward",
@@ -150,6 +203,8 @@ MISTAKES = {
                dmu="dmu = np.sum(-dZ_norm / np.sqrt(var), axis=1, keepdims=True)",
                dZ="dZ = dZ_norm / np.sqrt(var) + dvar * 2.0 * Zc / m + dmu / m"),
         {"test_batchnorm_backward_tiny_variance": "var + eps"}),
+    **{student: (sources, dict.fromkeys(BACKWARD_CELLS, LOOKS_NUMERICAL))
+       for student, sources in NUMERICAL.items()},
     "backward_m_minus_1_in_dvar_path": (
         staged(dZ="dZ = dZ_norm * inv + dvar * 2.0 * Zc / (m - 1) + dmu / m"),
         {"test_batchnorm_backward": "m - 1", "test_batchnorm_backward_tiny_variance": "m - 1"}),
@@ -170,6 +225,45 @@ def test_each_mistake_fails_exactly_its_cases(student, seed):
     with np.errstate(all="ignore"):
         failed = in_process_failures(A, sources, seed)
     assert_fails_exactly(failed, expected)
+
+
+def gradient_cell_failures(namespaces, seed):
+    """{student: {gradient cell: verdict}} of the cells that fail, each cell's cases drawn once."""
+    failed = {student: {} for student in namespaces}
+    for grade_id in BACKWARD_CELLS:
+        cases = checks_for(A)[grade_id](case_rng(seed, grade_id))
+        for student, namespace in namespaces.items():
+            records = [probe.call_one(case.request(), namespace) for case in cases]
+            verdict = judge_results(cases, records)
+            if not verdict.ok:
+                failed[student][grade_id] = verdict
+    return failed
+
+
+def solved(sources):
+    namespace = {"np": np}
+    for source in {**solution_sources(A), **sources}.values():
+        exec(source, namespace)
+    return namespace
+
+
+MANY_SEEDS = 200
+
+
+def test_derived_gradients_pass_and_numerical_ones_fail_on_every_seed():
+    """On 200 seeds: every right backward pass keeps the three gradient cells at the analytic
+    tolerance, and every numerical one loses all three, named as numerical."""
+    namespaces = {student: solved(sources) for student, sources in {**RIGHT, **NUMERICAL}.items()}
+    namespaces["master"] = solved({})
+    with np.errstate(all="ignore"):
+        for seed in range(MANY_SEEDS):
+            failed = gradient_cell_failures(namespaces, seed)
+            for student in [*RIGHT, "master"]:
+                assert failed[student] == {}, (seed, student, failed[student])
+            for student in NUMERICAL:
+                assert set(failed[student]) == set(BACKWARD_CELLS), (seed, student)
+                for verdict in failed[student].values():
+                    assert LOOKS_NUMERICAL in verdict.message, (seed, student, verdict.message)
 
 
 @pytest.fixture(scope="module")

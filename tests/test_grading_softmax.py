@@ -1,18 +1,49 @@
-"""Grading 04_softmax_vs_hardmax end to end: each known mistake loses exactly its points."""
+"""Grading 04_softmax_vs_hardmax end to end: each known mistake loses exactly its points.
 
+softmax_cost_grad must be derived: right forms of the gradient keep their points on 200 seeds,
+and the numerical gradient of a right cost (course_lib.gradcheck) loses them on every seed.
+"""
+
+import numpy as np
 import pytest
 
+from autograder.checks import checks_for
+from autograder.checks.case import case_rng, judge_results
+from course_lib import probe
 from tests.helpers import (
     assert_feedback_hides_hidden_tests,
     assert_full_marks,
     assert_loses_exactly,
     assert_untouched_scores_zero,
     grade_class,
+    solution_sources,
 )
 
 A = "04_softmax_vs_hardmax"
 FULL = {"test_softmax": 2, "test_softmax_stable": 1, "test_hardmax": 1, "test_hardmax_ties": 1,
         "test_cross_entropy_cost": 2, "test_softmax_cost_grad": 2}
+
+LOOKS_NUMERICAL = "as a numerical (finite-difference) gradient would: derive it analytically"
+
+NUMERICAL_GRAD = {
+    "softmax_cost_grad": "from course_lib.gradcheck import numerical_gradient\n\n\n"
+                         "def softmax_cost_grad(Z, Y):\n"
+                         "    return numerical_gradient(lambda V: cross_entropy_cost(softmax(V), "
+                         "Y), Z)\n"}
+
+RIGHT_GRADS = {
+    "over_m_by_multiplying": {"softmax_cost_grad": (
+        "def softmax_cost_grad(Z, Y):\n    return (softmax(Z) - Y) * (1 / Y.shape[1])\n")},
+    "unshifted_exp": {"softmax_cost_grad": "def softmax_cost_grad(Z, Y):\n"
+                                           "    E = np.exp(Z)\n"
+                                           "    return (E / E.sum(axis=0) - Y) / Y.shape[1]\n"},
+    "softmax_jacobian_times_dA": {"softmax_cost_grad": (
+        "def softmax_cost_grad(Z, Y):\n"
+        "    A = softmax(Z)\n"
+        "    dA = -Y / A / Y.shape[1]\n"
+        "    return A * (dA - np.sum(A * dA, axis=0, keepdims=True))\n")},
+}
+"""Right forms of the gradient, written otherwise than the master."""
 
 MISTAKES = {
     "softmax_wrong_axis": (
@@ -42,7 +73,30 @@ MISTAKES = {
                     "    idx = Z.shape[0] - 1 - np.argmax(Z[::-1], axis=0)\n"
                     "    A[idx, np.arange(Z.shape[1])] = 1.0\n    return A\n"},
         {"test_hardmax_ties": "lowest index"}),
+    "grad_by_numerical_gradient": (NUMERICAL_GRAD, {"test_softmax_cost_grad": LOOKS_NUMERICAL}),
 }
+
+
+def _solved(sources):
+    namespace = {"np": np}
+    for source in {**solution_sources(A), **sources}.values():
+        exec(source, namespace)
+    return namespace
+
+
+def test_derived_gradients_pass_and_numerical_ones_fail_on_every_seed():
+    namespaces = {name: _solved(sources) for name, sources in
+                  {"master": {}, **RIGHT_GRADS, "numerical": NUMERICAL_GRAD}.items()}
+    for seed in range(200):
+        cases = checks_for(A)["test_softmax_cost_grad"](case_rng(seed, "test_softmax_cost_grad"))
+        for name, namespace in namespaces.items():
+            verdict = judge_results(cases, [probe.call_one(c.request(), namespace)
+                                            for c in cases])
+            if name == "numerical":
+                assert verdict.status == "wrong_answer", seed
+                assert LOOKS_NUMERICAL in verdict.message, (seed, verdict.message)
+            else:
+                assert verdict.ok, (seed, name, verdict.message)
 
 
 @pytest.fixture(scope="module")
