@@ -18,9 +18,10 @@ wrote is shown as text:
 - the page has no ``<script>``, no external address of any kind, inline CSS only, and a
   Content-Security-Policy that forbids scripts, frames, forms and loads except ``data:`` images.
 
-Before a page is returned, its body is walked with an HTML parser against an allow-list of
-tags and attributes; a body that fails (a bug here, never expected) is replaced by the
-rows-only page, which is what a submission that could not be graded gets too.
+Before a page is returned, each part of its body (each cell, the header and contents) is
+walked with an HTML parser against an allow-list of tags and attributes; a cell that fails (a
+bug here, never expected) is replaced by a note, a header that fails by the rows-only page,
+which is also what a submission that could not be graded gets.
 """
 
 from __future__ import annotations
@@ -359,10 +360,16 @@ def _verdict(row: Any, anchor: str | None = None) -> str:
             + "</div>")
 
 
+_LEXER = PythonLexer()
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+@functools.lru_cache(maxsize=2048)
 def _code_html(source: str) -> str:
+    """Escaped, coloured code (cached: a class's notebooks share most of their code)."""
     if len(source) > MAX_HIGHLIGHT:
         return _esc(source)
-    return highlight(source, PythonLexer(), HtmlFormatter(nowrap=True))
+    return highlight(source, _LEXER, _FORMATTER)
 
 
 def _cell(cell: Any, render, graded: Mapping[str, tuple[str, Any]]) -> str:
@@ -468,7 +475,12 @@ def _toc(rows: list, anchors: Mapping[int, str], descriptions: Mapping[int, str]
 def _rows_only(student: str, assignment: str, rows: list, reason: str) -> str:
     title, head = _header(student, assignment, rows)
     boxes = "".join(_verdict(row) for row in rows)
-    return _page(title, f'{head}<p class="note">{_esc(reason)}</p>{_toc(rows, {}, {})}{boxes}')
+    body = f'{head}<p class="note">{_esc(reason)}</p>{_toc(rows, {}, {})}{boxes}'
+    try:
+        return _page(title, _inert(body))
+    except ValueError:  # never expected: every field is escaped
+        return _page("feedback", "<p>This page could not be shown; your grades are in the "
+                     "course's grade list.</p>")
 
 
 def _notebook_body(nb: Any, rows: list) -> tuple[str, dict[int, str], dict[int, str]]:
@@ -492,7 +504,7 @@ def _notebook_body(nb: Any, rows: list) -> tuple[str, dict[int, str], dict[int, 
     parts = []
     for cell in cells:
         try:
-            parts.append(_cell(cell, render, graded))
+            parts.append(_inert(_cell(cell, render, graded)))
         except Exception as error:  # one odd cell must not cost the whole page
             name = _esc(type(error).__name__)
             parts.append(f'<div class="note">a cell could not be shown ({name})</div>')
@@ -506,7 +518,8 @@ def render_feedback(nb: nbformat.NotebookNode | None, *, student: str, assignmen
     `rows` are the submission's grade rows (mappings or objects with grade_id, score,
     max_score, status, message), in the order of the table of contents. With `nb` None (the
     submission could not be run) the page shows the rows only. Never raises for anything a
-    notebook holds; a notebook that cannot be shown gives the rows-only page with a note.
+    notebook holds: a cell that cannot be shown becomes a note, a notebook that cannot be
+    shown at all gives the rows-only page with a note.
     """
     rows = list(rows)
     if nb is None:
@@ -519,15 +532,12 @@ def render_feedback(nb: nbformat.NotebookNode | None, *, student: str, assignmen
         if missing:
             missing = ("<h2>Checks not found in the notebook</h2>" + missing)
         title, head = _header(student, assignment, rows)
-        body = f"{head}{_toc(rows, anchors, descriptions)}{missing}<h2>Your notebook</h2>{notebook}"
-        problems = check_body(body)
-        if problems:
-            raise ValueError("; ".join(problems[:3]))
+        top = _inert(f"{head}{_toc(rows, anchors, descriptions)}{missing}")
     except Exception as error:
         return _rows_only(student, assignment, rows,
                           f"Your notebook could not be shown on this page ({error}); "
                           "the grades are below.")
-    return _page(title, body)
+    return _page(title, f"{top}<h2>Your notebook</h2>{notebook}")
 
 
 def write_feedback(path: str | os.PathLike, nb: nbformat.NotebookNode | None, *, student: str,
@@ -569,8 +579,12 @@ _ATTRIBUTE_RULES = {
 
 class _Guard(HTMLParser):
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+        super().__init__(convert_charrefs=False)
         self.problems: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        if "<" in data:
+            self.problems.append("a '<' that starts no allowed tag")
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in _TAGS:
@@ -601,4 +615,17 @@ def check_body(body: str) -> list[str]:
     guard.feed(body)
     guard.close()
     return guard.problems
+
+
+@functools.lru_cache(maxsize=4096)
+def _inert_cached(fragment: str) -> bool:
+    return not check_body(fragment)
+
+
+def _inert(fragment: str) -> str:
+    """`fragment` when it passes the allow-list guard, else ValueError (small ones cached)."""
+    ok = _inert_cached(fragment) if len(fragment) < 200_000 else not check_body(fragment)
+    if not ok:
+        raise ValueError("; ".join(check_body(fragment)[:3]))
+    return fragment
 

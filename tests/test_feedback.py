@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
+from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from autograder.course import assignments
 from autograder.feedback import CSP, find_math, render_feedback, tex_to_mathml, write_feedback
@@ -206,25 +206,38 @@ BAD_IMAGES = ["not base64 at all <script>", b64(b"<svg onload=alert(1)></svg>"),
 
 
 def hostile_notebook(vector):
-    """One notebook with `vector` in every place a student (or their kernel) can put text."""
-    code = new_code_cell(vector, outputs=[
-        new_output("stream", name="stdout", text=vector),
-        new_output("stream", name="stderr", text=vector),
-        new_output("execute_result", data={"text/plain": vector, "text/html": vector},
-                   execution_count=1),
-        *[new_output("display_data", data={mime: vector}) for mime in (
+    """One notebook with `vector` in every place a student (or their kernel) can put text.
+
+    Built from plain dicts: nbformat's constructors validate each output, which costs more
+    than rendering the page.
+    """
+    def shown(kind, **fields):
+        return {"output_type": kind, "metadata": {}, **fields}
+
+    outputs = [
+        {"output_type": "stream", "name": "stdout", "text": vector},
+        {"output_type": "stream", "name": "stderr", "text": vector},
+        shown("execute_result", data={"text/plain": vector, "text/html": vector},
+              execution_count=1),
+        *[shown("display_data", data={mime: vector}) for mime in (
             "text/html", "image/svg+xml", "application/javascript", "text/markdown",
             "text/latex", "application/json", "image/png", "image/jpeg")],
-        new_output("error", ename=vector, evalue=vector,
-                   traceback=[f"\x1b[0;31m{vector}\x1b[0m", "\x1b[1;32mline 2\x1b[0m"]),
-    ])
-    test = new_code_cell(f'"""test_x: {vector}"""\ncheck(x)\n### BEGIN HIDDEN TESTS\nsecret()\n'
-                         "### END HIDDEN TESTS\n")
-    test.metadata["nbgrader"] = {"grade": True, "grade_id": "test_x", "points": 1,
-                                 "solution": False, "locked": True}
-    markdown = new_markdown_cell(vector, attachments={"a.png": {"image/png": vector}})
-    return new_notebook(cells=[markdown, new_markdown_cell(f"# {vector}\n\n- {vector}"), code,
-                               test, new_raw_cell(vector)])
+        {"output_type": "error", "ename": vector, "evalue": vector,
+         "traceback": [f"\x1b[0;31m{vector}\x1b[0m", "\x1b[1;32mline 2\x1b[0m"]},
+    ]
+    test_source = (f'"""test_x: {vector}"""\ncheck(x)\n### BEGIN HIDDEN TESTS\nsecret()\n'
+                   "### END HIDDEN TESTS\n")
+    nbgrader = {"grade": True, "grade_id": "test_x", "points": 1, "solution": False,
+                "locked": True}
+    return nbformat.from_dict({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": vector,
+         "attachments": {"a.png": {"image/png": vector}}},
+        {"cell_type": "markdown", "metadata": {}, "source": f"# {vector}\n\n- {vector}"},
+        {"cell_type": "code", "metadata": {}, "source": vector, "outputs": outputs,
+         "execution_count": 1},
+        {"cell_type": "code", "metadata": {"nbgrader": nbgrader}, "source": test_source,
+         "outputs": [], "execution_count": 2},
+        {"cell_type": "raw", "metadata": {}, "source": vector}]})
 
 
 def hostile_rows(vector):
