@@ -17,17 +17,20 @@ from autograder.reference import hyperparameter_search as ref
 from course_lib.checking import CheckFailed
 from course_lib.checks import hyperparameter_search as checks
 from course_lib.checks.hyperparameter_search import (
+    SINGLE_SEEDS,
     bin_edges,
     draw_order_problem,
+    random_problem,
     rng_problem,
     sample_problem,
     search_problem,
     share_table,
+    single_draws_problem,
     value_error_problem,
     zoom_mismatch,
     zoom_problem,
 )
-from course_lib.search_drivers import draw_samples, run_random_search
+from course_lib.search_drivers import draw_across_seeds, draw_samples, run_random_search
 from course_lib.synthetic_loss import LECTURE_SPACE, SyntheticLoss
 
 SEEDS = range(2000)
@@ -155,6 +158,76 @@ def test_rng_problem_names_global_state_and_ignored_rng():
                            (own_generator, "different seeds"),
                            (fresh_generator, "seeded alike gave different")]:
         assert words in rng_problem(draw_samples(sampler, 1e-3, 1.0, 20, 1, 2), "s")
+
+
+def _other_forms():
+    """Right samplers written otherwise than the reference, for both scales."""
+    def log_by_ratio(low, high, size, rng):
+        return low * (high / low) ** rng.random(size)
+
+    def beta_by_log_uniform(low, high, size, rng):
+        return 1 - ref.sample_log_uniform(1 - high, 1 - low, size, rng)
+
+    return {"log": [ref.sample_log_uniform, log_by_ratio],
+            "beta": [ref.sample_beta, beta_by_log_uniform]}
+
+
+@pytest.mark.parametrize("scale", ["log", "beta"])
+def test_right_samplers_are_random_for_every_size_on_every_seed(scale):
+    """500 grader-like draws of SINGLE_SEEDS seeds per sampler: size=1 spread right, and two
+    seeds never give the same values reordered."""
+    draw = _log_range if scale == "log" else _beta_range
+    rng = np.random.default_rng(99)
+    for sampler in _other_forms()[scale]:
+        for _ in range(500):
+            low, high = draw(rng)
+            seeds = rng.integers(2**31, size=SINGLE_SEEDS)
+            draws = draw_across_seeds(sampler, low, high, seeds)
+            assert single_draws_problem(draws, low, high, scale) is None, (sampler, low, high)
+            first, other = (sampler(low, high, 50, np.random.default_rng(s)) for s in seeds[:2])
+            assert random_problem(first, other, "s") is None
+
+
+def _not_random(scale):
+    """Samplers that follow the distribution but are not random, with the words that name each."""
+    def grid(low, high, size):
+        if scale == "log":
+            return np.logspace(np.log10(low), np.log10(high), size)
+        return 1 - np.logspace(np.log10(1 - high), np.log10(1 - low), size)
+
+    def shuffled_grid(low, high, size, rng):
+        return rng.permutation(grid(low, high, size))
+
+    def size_one_gives_low(low, high, size, rng):
+        return np.array([low]) if size == 1 else SAMPLERS[scale](low, high, size, rng)
+
+    def size_one_constant(low, high, size, rng):
+        return grid(low, high, 3)[1:2] if size == 1 else SAMPLERS[scale](low, high, size, rng)
+
+    def size_one_from_few(low, high, size, rng):
+        return rng.choice(grid(low, high, 4), 1) if size == 1 else SAMPLERS[scale](
+            low, high, size, rng)
+
+    return {shuffled_grid: "same values, in another order", size_one_gives_low: "returns low",
+            size_one_constant: "for every generator", size_one_from_few: "only 4 distinct"}
+
+
+@pytest.mark.parametrize("scale", ["log", "beta"])
+def test_samplers_that_are_not_random_fail_on_every_seed_with_their_name(scale):
+    draw = _log_range if scale == "log" else _beta_range
+    rng = np.random.default_rng(7)
+    for sampler, words in _not_random(scale).items():
+        for _ in range(50):
+            low, high = draw(rng)
+            seeds = rng.integers(2**31, size=SINGLE_SEEDS)
+            draws = draw_samples(sampler, low, high, SIZE, int(seeds[0]), int(seeds[1]))
+            problem = (random_problem(draws["first"], draws["other"], "s")
+                       or single_draws_problem(draw_across_seeds(sampler, low, high, seeds),
+                                               low, high, scale))
+            assert problem and words in problem, (sampler.__name__, problem)
+        with pytest.raises(CheckFailed, match=words):
+            (checks.check_sample_log_uniform if scale == "log" else checks.check_sample_beta)(
+                sampler)
 
 
 def test_value_error_problem():
