@@ -303,6 +303,16 @@ def _rows_of(job, result):
     return [Row(**row) for row in result["rows"]], result["sha256"]
 
 
+def _canary_problems(assignment, rows):
+    """One phrase per distinct failure of a master's graded cells (cell, status, message)."""
+    failed = [r for r in rows if r.status != "ok" or r.score < r.max_score]
+    by_verdict = {}
+    for row in failed:
+        by_verdict.setdefault((row.status, row.message), []).append(row.grade_id)
+    return [f"{assignment} {', '.join(cells)}: {status} ({message})"
+            for (status, message), cells in by_verdict.items()]
+
+
 def run_canary(executor, setup_args, chosen, scratch):
     """Grade each chosen assignment's master like a student; raise CanaryFailed unless all ok."""
     jobs = [Job(CANARY_STUDENT, a, str(Path(scratch) / "canary" / f"{a}.html"), canary=True)
@@ -311,8 +321,7 @@ def run_canary(executor, setup_args, chosen, scratch):
     with closing(executor.run(_setup_worker, setup_args, _grade_job, jobs)) as results:
         for job, result in results:
             rows, _ = _rows_of(job, result)
-            problems += [f"{job.assignment} {r.grade_id}: {r.status} ({r.message})"
-                         for r in rows if r.status != "ok" or r.score < r.max_score]
+            problems += _canary_problems(job.assignment, rows)
     if problems:
         raise CanaryFailed(
             "the masters' solutions did not get full marks in the grading environment, so "

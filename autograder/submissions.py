@@ -267,9 +267,9 @@ def _check_types(data):
         metadata = cell.get("metadata", {})
         if not isinstance(metadata, dict):
             raise _Unreadable(f"the metadata of cell {number} is not a JSON object")
-        meta = metadata.get("nbgrader")
-        if meta is None:
+        if "nbgrader" not in metadata:
             continue
+        meta = metadata["nbgrader"]
         if not isinstance(meta, dict):
             raise _Unreadable(f"the nbgrader metadata of cell {number} was edited (it is not "
                               "a JSON object); start again from the released notebook")
