@@ -190,8 +190,8 @@ class ProbeExecute(Execute):
     max_output_bytes = Integer(
         1_000_000, help="Output kept per cell; the rest is dropped with a note.").tag(config=True)
     max_notebook_output_bytes = Integer(
-        4_000_000, help="Output kept for the whole notebook (every message counts, the "
-                        "grader's reports included); the rest is dropped.").tag(config=True)
+        4_000_000, help="Output kept for the whole notebook, the grader's reports included; "
+                        "a message that would pass it is dropped.").tag(config=True)
     max_result_bytes = Integer(
         4_000_000, help="Size of one graded cell's report; the probe never sends more, so a "
                         "larger one is refused as tampering.").tag(config=True)
@@ -276,15 +276,16 @@ class ProbeExecute(Execute):
         content = msg.get("content") or {}
         limit = max(self.max_output_bytes, self.max_result_bytes) + 1
         size = message_bytes(content, limit)
-        self._notebook_bytes += size
         self._cell_bytes[cell_index] = self._cell_bytes.get(cell_index, 0) + size
         if _carries_report(msg_type, content):
-            self._receive_report(cell_index, msg_type, content, size)
+            if self._receive_report(cell_index, msg_type, content, size):
+                self._notebook_bytes += size
             return None
         if (self._cell_bytes[cell_index] > self.max_output_bytes
-                or self._notebook_bytes > self.max_notebook_output_bytes):
+                or self._notebook_bytes + size > self.max_notebook_output_bytes):
             self._note_cut(cell, cell_index)
             return None
+        self._notebook_bytes += size
         return super().process_message(msg, cell, cell_index)
 
     def _note_cut(self, cell, cell_index):
@@ -298,14 +299,17 @@ class ProbeExecute(Execute):
                                          text=f"\n[output cut: over {cap}]\n"))
 
     def _receive_report(self, cell_index, msg_type, content, size):
-        """Keep the first report of a probed cell (counting any other); drop all others."""
+        """Keep the first report of a probed cell (counting any other); drop all others.
+
+        True when the report itself was kept.
+        """
         grade_id = self._probing.get(cell_index)
         if grade_id is None:
-            return
+            return False
         channel = self._channels[grade_id]
         channel["messages"] += 1
         if len(channel["reports"]) >= 2:
-            return
+            return False
         if channel["messages"] > 1:
             channel["reports"].append(RefusedReport("a second report"))
         elif size > self.max_result_bytes:
@@ -317,6 +321,8 @@ class ProbeExecute(Execute):
                                                     else f"sent as {msg_type}"))
         else:
             channel["reports"].append(content["data"][MIME])
+            return True
+        return False
 
     def on_cell_executed(self, **kwargs):
         """nbgrader adds the reply's error when no output shows it: keep that one short too."""

@@ -375,11 +375,13 @@ def _submissions():
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("channel")
     out = tmp_path_factory.mktemp("channel-graded")
-    for (student, assignment), nb in _submissions().items():
+    submissions = _submissions()
+    for (student, assignment), nb in submissions.items():
         write_submission(root, student, assignment, nb)
     proc, rows = run_grader(root, out, "--jobs", "2")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return out, scores_by_student(rows)
+    return out, {student: scores_by_student([r for r in rows if r["assignment"] == assignment])[
+        student] for student, assignment in submissions}
 
 
 class TestChannelThroughTheGrader:
