@@ -57,6 +57,9 @@ CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
 MAX_TEXT = 20_000          # characters of one output or traceback shown
 MAX_HIGHLIGHT = 50_000     # code cells longer than this are shown without colours
 MAX_IMAGE = 8 * 2**20      # bytes of one image shown
+MAX_MARKDOWN = 20_000      # markdown cells longer than this are shown as plain text
+MAX_MARKDOWN_PAGE = 200_000  # markdown formatted per page; cells past it are plain text
+MAX_FORMULA = 1_000        # characters of one formula (bounds the search for its end)
 HIDDEN_TESTS = re.compile(
     r"^[ \t]*### BEGIN HIDDEN TESTS.*?(?:^[ \t]*### END HIDDEN TESTS[^\n]*\n?|\Z)", re.S | re.M)
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
@@ -144,16 +147,18 @@ def tex_to_mathml(tex: str, display: bool = False) -> str | None:
         return None
 
 
+# Every search for a closing delimiter is bounded (N characters), so that a cell of openers
+# without closers costs O(length * N), not O(length**2).
 _MATH_OR_CODE = re.compile(r"""
     (?P<fence>^[ ]{0,3}(?P<f>`{3,}|~{3,})[^\n]*\n.*?(?:^[ ]{0,3}(?P=f)[ \t]*$|\Z))
-  | (?P<code>(?P<ticks>`+)(?!`).+?(?<!`)(?P=ticks)(?!`))
+  | (?P<code>(?P<ticks>`+)(?!`).{1,MAXF}?(?<!`)(?P=ticks)(?!`))
   | (?P<escaped>\\[\\$])
-  | \$\$(?P<dd>.+?)\$\$
-  | \\\[(?P<bracket>.+?)\\\]
-  | \\\((?P<paren>.+?)\\\)
-  | (?P<env>\\begin\{(?P<envname>[A-Za-z]+\*?)\}.*?\\end\{(?P=envname)\})
-  | \$(?P<d>(?:[^$\n\\]|\\.|\n(?![ \t]*\n))+?)\$
-""", re.S | re.M | re.X)
+  | \$\$(?P<dd>.{1,MAXF}?)\$\$
+  | \\\[(?P<bracket>.{1,MAXF}?)\\\]
+  | \\\((?P<paren>.{1,MAXF}?)\\\)
+  | (?P<env>\\begin\{(?P<envname>[A-Za-z]{1,20}\*?)\}.{0,MAXF}?\\end\{(?P=envname)\})
+  | \$(?P<d>(?:[^$\n\\]|\\.|\n(?![ \t]*\n)){1,MAXF}?)\$
+""".replace("MAXF", str(MAX_FORMULA)), re.S | re.M | re.X)
 
 
 def find_math(markdown: str) -> list[tuple[str, bool]]:
@@ -213,6 +218,9 @@ class _InertRenderer(mistune.HTMLRenderer):
                     if tag:
                         return tag
         return f'<span class="note">[image: {text} ({_esc(url)}) not shown]</span>'
+
+    def text(self, text: str) -> str:
+        return _esc(html.unescape(text))
 
     def block_code(self, code: str, info: str | None = None) -> str:
         return f"<pre class=\"md-code\"><code>{_esc(code)}</code></pre>\n"
@@ -372,12 +380,18 @@ def _code_html(source: str) -> str:
     return highlight(source, _LEXER, _FORMATTER)
 
 
-def _cell(cell: Any, render, graded: Mapping[str, tuple[str, Any]]) -> str:
+def _cell(cell: Any, render, graded: Mapping[str, tuple[str, Any]], budget: list[int]) -> str:
+    """HTML of one cell; `budget` holds the markdown characters this page may still format."""
     if not isinstance(cell, Mapping):
         return '<div class="note">an unreadable cell</div>'
     kind = cell.get("cell_type")
     source = _clean(cell.get("source", ""))
     if kind == "markdown":
+        if len(source) > min(MAX_MARKDOWN, budget[0]):
+            return (f'<div class="cell markdown"><div class="note">a markdown cell of '
+                    f'{len(source)} characters, shown as plain text</div>'
+                    f'<pre class="md-code">{_truncated(source, 2 * MAX_MARKDOWN)}</pre></div>')
+        budget[0] -= len(source)
         return (f'<div class="cell markdown">'
                 f'{_markdown(source, cell.get("attachments") or {}, render)}</div>')
     if kind != "code":
@@ -502,9 +516,10 @@ def _notebook_body(nb: Any, rows: list) -> tuple[str, dict[int, str], dict[int, 
             descriptions[index] = _description(_clean(cell.get("source", "")), grade_id)
     render = _markdown_parser()
     parts = []
+    budget = [MAX_MARKDOWN_PAGE]
     for cell in cells:
         try:
-            parts.append(_inert(_cell(cell, render, graded)))
+            parts.append(_inert(_cell(cell, render, graded, budget)))
         except Exception as error:  # one odd cell must not cost the whole page
             name = _esc(type(error).__name__)
             parts.append(f'<div class="note">a cell could not be shown ({name})</div>')

@@ -8,6 +8,7 @@ handler, outside address or CSS that loads anything, while the student's text st
 """
 
 import base64
+import html
 import re
 import struct
 import zlib
@@ -15,10 +16,19 @@ from html.parser import HTMLParser
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook, new_output
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from autograder.course import assignments
-from autograder.feedback import CSP, find_math, render_feedback, tex_to_mathml, write_feedback
+from autograder.feedback import (
+    CSP,
+    MAX_FORMULA,
+    MAX_MARKDOWN,
+    MAX_MARKDOWN_PAGE,
+    find_math,
+    render_feedback,
+    tex_to_mathml,
+    write_feedback,
+)
 from tests.helpers import master
 
 # ---------------------------------------------------------------- hostile content
@@ -247,10 +257,13 @@ def hostile_rows(vector):
 
 
 def visible_markdown(vector):
-    """What a reader must see of `vector` written in markdown (its text, markup aside)."""
-    text = squash(vector)
-    text = re.sub(r"!\[([^\]]*)\]\(([^)]*)\)", r"[image: \1 (\2) not shown]", text)
-    return re.sub(r"\[([^\]]*)\]\((\S+)\)", r"\1 (\2)", text)
+    """What a reader may see of `vector` written in markdown (its text, markup aside): raw
+    HTML shows as typed, entities elsewhere show as their characters."""
+    shown = []
+    for text in (squash(vector), squash(html.unescape(vector))):
+        text = re.sub(r"!\[([^\]]*)\]\(([^)]*)\)", r"[image: \1 (\2) not shown]", text)
+        shown.append(re.sub(r"\[([^\]]*)\]\((\S+)\)", r"\1 (\2)", text))
+    return shown
 
 
 @pytest.mark.parametrize("vector", VECTORS)
@@ -265,7 +278,7 @@ def test_hostile_content_runs_nothing_and_stays_visible(vector):
     assert text.count(clean) >= 12, f"{vector!r} not shown as text in each place"
     # markdown: the text shows, whatever markup it had (TeX becomes MathML, links text)
     if "$" not in vector and "\\(" not in vector and "```" not in vector and "[" not in vector:
-        assert visible_markdown(clean) in text, vector
+        assert any(shown in text for shown in visible_markdown(clean)), vector
     assert "secret()" not in text and "HIDDEN TESTS" not in text
 
 
@@ -427,3 +440,36 @@ def test_write_feedback_replaces_the_page_atomically(tmp_path):
     with pytest.raises(OSError):
         write_feedback(blocked, None, student="s", assignment="a", rows=[])
     assert sorted(p.name for p in target.parent.iterdir()) == ["a.html", "dir.html"]
+
+
+@pytest.mark.parametrize("unit", ["`a ", "$a ", "[", "*a _b ", "> ", "[a](", "\\(", "\\[", "$$a",
+                                  "\\begin{a}", "<div>", "&#x41;", "|a|b|\n", "```\n", "- "])
+def test_openers_without_closers_give_an_inert_page(unit):
+    source = unit * (3000 // len(unit))
+    page = render_feedback(new_notebook(cells=[new_markdown_cell(source)]), student="s",
+                           assignment="a", rows=[])
+    problems, text, _ = audit(page)
+    assert not problems and "could not be shown" not in text
+    assert squash(unit.replace("&#x41;", "A").strip("`[]>-|\\$ \n")) in text
+
+
+def test_long_markdown_is_shown_as_plain_text():
+    long = "<b>x</b> $y$ " * (MAX_MARKDOWN // 13 + 1)
+    words = "word " * ((MAX_MARKDOWN - 1000) // 5)
+    cells = [new_markdown_cell(long)] + [new_markdown_cell(f"$z$ {words}")
+                                         for _ in range(MAX_MARKDOWN_PAGE // len(words) + 2)]
+    page = render_feedback(new_notebook(cells=cells), student="s", assignment="a", rows=[])
+    problems, text, parser = audit(page)
+    assert not problems
+    assert squash(long) in text
+    formatted = MAX_MARKDOWN_PAGE // (len(words) + 4)
+    assert parser.maths == formatted
+    assert text.count("shown as plain text") == 1 + len(cells) - 1 - formatted
+
+
+def test_a_formula_too_long_to_search_stays_text():
+    formula = "$" + "x+" * MAX_FORMULA + "x$"
+    page = render_feedback(new_notebook(cells=[new_markdown_cell(f"{formula} and $y$")]),
+                           student="s", assignment="a", rows=[])
+    problems, text, parser = audit(page)
+    assert not problems and parser.maths == 1 and formula[1:-1] in text
