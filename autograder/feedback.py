@@ -36,6 +36,7 @@ import secrets
 import tempfile
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -58,8 +59,11 @@ MAX_TEXT = 20_000          # characters of one output or traceback shown
 MAX_HIGHLIGHT = 50_000     # code cells longer than this are shown without colours
 MAX_IMAGE = 8 * 2**20      # bytes of one image shown
 MAX_MARKDOWN = 20_000      # markdown cells longer than this are shown as plain text
-MAX_MARKDOWN_PAGE = 200_000  # markdown formatted per page; cells past it are plain text
 MAX_FORMULA = 1_000        # characters of one formula (bounds the search for its end)
+# What one page may format at most; past it, text is shown plain (a master needs a fifth).
+MAX_MARKDOWN_PAGE = 100_000  # characters of markdown
+MAX_HIGHLIGHT_PAGE = 80_000  # characters of coloured code (pygments: ~50,000 a second)
+MAX_FORMULAS_PAGE = 2_000    # formulas converted to MathML
 HIDDEN_TESTS = re.compile(
     r"^[ \t]*### BEGIN HIDDEN TESTS.*?(?:^[ \t]*### END HIDDEN TESTS[^\n]*\n?|\Z)", re.S | re.M)
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
@@ -187,8 +191,10 @@ def _formula(match: re.Match) -> tuple[str, bool] | None:
 
 def _math_html(tex: str, display: bool) -> str:
     converted = tex_to_mathml(tex.strip(), display)
-    if converted is not None:
-        return converted
+    return converted if converted is not None else _tex_code(tex, display)
+
+
+def _tex_code(tex: str, display: bool) -> str:
     delimiter = "$$" if display else "$"
     return f'<code class="tex">{_esc(delimiter + tex + delimiter)}</code>'
 
@@ -229,7 +235,16 @@ class _InertRenderer(mistune.HTMLRenderer):
         return f"<h{level + 1 if level < 6 else 6}>{text}</h{level + 1 if level < 6 else 6}>\n"
 
 
-def _markdown(source: str, attachments: Mapping[str, Any], render) -> str:
+@dataclass
+class _Budget:
+    """What one page may still spend on formatting."""
+
+    markdown: int = MAX_MARKDOWN_PAGE
+    code: int = MAX_HIGHLIGHT_PAGE
+    formulas: int = MAX_FORMULAS_PAGE
+
+
+def _markdown(source: str, attachments: Mapping[str, Any], render, budget: _Budget) -> str:
     """HTML of a markdown cell: formulas out first, markdown rendered, formulas back in."""
     token = "mathph" + secrets.token_hex(6) + "x"
     formulas: list[str] = []
@@ -238,7 +253,11 @@ def _markdown(source: str, attachments: Mapping[str, Any], render) -> str:
         formula = _formula(match)
         if formula is None:
             return match[0]
-        formulas.append(_math_html(*formula))
+        budget.formulas -= 1
+        if budget.formulas >= 0:
+            formulas.append(_math_html(*formula))
+        else:
+            formulas.append(_tex_code(*formula))
         return f"{token}{len(formulas) - 1}z"
 
     text = _MATH_OR_CODE.sub(take, _clean(source))
@@ -375,36 +394,41 @@ _FORMATTER = HtmlFormatter(nowrap=True)
 @functools.lru_cache(maxsize=2048)
 def _code_html(source: str) -> str:
     """Escaped, coloured code (cached: a class's notebooks share most of their code)."""
-    if len(source) > MAX_HIGHLIGHT:
-        return _esc(source)
     return highlight(source, _LEXER, _FORMATTER)
 
 
-def _cell(cell: Any, render, graded: Mapping[str, tuple[str, Any]], budget: list[int]) -> str:
-    """HTML of one cell; `budget` holds the markdown characters this page may still format."""
+def _code(source: str, budget: _Budget) -> str:
+    if len(source) > min(MAX_HIGHLIGHT, budget.code):
+        return _esc(source)
+    budget.code -= len(source)
+    return _code_html(source)
+
+
+def _cell(cell: Any, render, graded: Mapping[str, tuple[str, Any]], budget: _Budget) -> str:
+    """HTML of one cell, spending from the page's formatting `budget`."""
     if not isinstance(cell, Mapping):
         return '<div class="note">an unreadable cell</div>'
     kind = cell.get("cell_type")
     source = _clean(cell.get("source", ""))
     if kind == "markdown":
-        if len(source) > min(MAX_MARKDOWN, budget[0]):
+        if len(source) > min(MAX_MARKDOWN, budget.markdown):
             return (f'<div class="cell markdown"><div class="note">a markdown cell of '
                     f'{len(source)} characters, shown as plain text</div>'
                     f'<pre class="md-code">{_truncated(source, 2 * MAX_MARKDOWN)}</pre></div>')
-        budget[0] -= len(source)
+        budget.markdown -= len(source)
         return (f'<div class="cell markdown">'
-                f'{_markdown(source, cell.get("attachments") or {}, render)}</div>')
+                f'{_markdown(source, cell.get("attachments") or {}, render, budget)}</div>')
     if kind != "code":
         return f'<div class="cell raw"><pre>{_esc(source)}</pre></div>'
     grade_id = _grade_id(cell)
     if grade_id in graded:
         anchor, row = graded[grade_id]
         source = HIDDEN_TESTS.sub("", source).rstrip() + "\n"
-        return (f'<div class="cell code test"><pre class="source">{_code_html(source)}</pre>'
+        return (f'<div class="cell code test"><pre class="source">{_code(source, budget)}</pre>'
                 f'{_verdict(row, anchor)}</div>')
     outputs = cell.get("outputs") or []
     shown = "".join(_output(o) for o in outputs) if isinstance(outputs, list) else ""
-    return (f'<div class="cell code"><pre class="source">{_code_html(source)}</pre>'
+    return (f'<div class="cell code"><pre class="source">{_code(source, budget)}</pre>'
             f'{shown}</div>')
 
 
@@ -516,7 +540,7 @@ def _notebook_body(nb: Any, rows: list) -> tuple[str, dict[int, str], dict[int, 
             descriptions[index] = _description(_clean(cell.get("source", "")), grade_id)
     render = _markdown_parser()
     parts = []
-    budget = [MAX_MARKDOWN_PAGE]
+    budget = _Budget()
     for cell in cells:
         try:
             parts.append(_inert(_cell(cell, render, graded, budget)))

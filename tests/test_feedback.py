@@ -22,6 +22,8 @@ from autograder.course import assignments
 from autograder.feedback import (
     CSP,
     MAX_FORMULA,
+    MAX_FORMULAS_PAGE,
+    MAX_HIGHLIGHT_PAGE,
     MAX_MARKDOWN,
     MAX_MARKDOWN_PAGE,
     find_math,
@@ -473,3 +475,24 @@ def test_a_formula_too_long_to_search_stays_text():
                            student="s", assignment="a", rows=[])
     problems, text, parser = audit(page)
     assert not problems and parser.maths == 1 and formula[1:-1] in text
+
+
+def test_a_page_converts_a_bounded_number_of_formulas():
+    per_cell = 1000
+    cells = [new_markdown_cell(" ".join(f"$x_{{{c * per_cell + i}}}$" for i in range(per_cell)))
+             for c in range(MAX_FORMULAS_PAGE // per_cell + 1)]
+    page = render_feedback(new_notebook(cells=cells), student="s", assignment="a", rows=[])
+    problems, text, parser = audit(page)
+    assert not problems and parser.maths == MAX_FORMULAS_PAGE
+    assert f"$x_{{{MAX_FORMULAS_PAGE}}}$" in text and "$x_{0}$" not in text
+
+
+def test_a_page_colours_a_bounded_amount_of_code():
+    source = "value = compute(1, 'two')\n" * (MAX_HIGHLIGHT_PAGE // 26 // 4)
+    cells = [new_code_cell(source) for _ in range(MAX_HIGHLIGHT_PAGE // len(source) + 2)]
+    page = render_feedback(new_notebook(cells=cells), student="s", assignment="a", rows=[])
+    problems, text, _ = audit(page)
+    assert not problems and text.count(squash(source)) == len(cells)
+    coloured = [bool(re.search(r"<span class=", block))
+                for block in re.findall(r'<pre class="source">(.*?)</pre>', page, flags=re.S)]
+    assert coloured == [True] * (MAX_HIGHLIGHT_PAGE // len(source)) + [False] * 2
