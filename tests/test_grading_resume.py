@@ -6,6 +6,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests.helpers import (
     REPO,
     master,
@@ -28,28 +30,124 @@ def _class(root):
     write_submission(root, "s5_correct_too", A, master(A))
 
 
-def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
-    submissions = tmp_path / "submissions"
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    """The class, and grades.csv of one uninterrupted run (the reference)."""
+    submissions = tmp_path_factory.mktemp("class") / "submissions"
     _class(submissions)
-    reference_out = tmp_path / "reference"
+    reference_out = tmp_path_factory.mktemp("reference")
     proc, rows = run_grader(submissions, reference_out, "--jobs", "2")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    reference = (reference_out / "grades.csv").read_text()
     assert len(rows) == 6 * 6
+    return submissions, (reference_out / "grades.csv").read_text(), rows
 
-    out = tmp_path / "killed"
-    killed = subprocess.Popen(
+
+def _start(submissions, out):
+    return subprocess.Popen(
         [sys.executable, "-m", "autograder", "grade", str(submissions), "--out", str(out),
          "--seed", "12345", "--no-progress", "--jobs", "2"],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+
+
+def _wait_for_records(run, out, count):
     records = out / ".results"
     deadline = time.monotonic() + 300
-    while not (records.exists() and len(list(records.rglob("*.json"))) >= 2):
-        assert killed.poll() is None, "the grader finished before it could be killed"
+    while not (records.exists() and len(list(records.rglob("*.json"))) >= count):
+        assert run.poll() is None, "the grader finished before it could be stopped"
         assert time.monotonic() < deadline
         time.sleep(0.2)
+
+
+def _proc_table():
+    """{pid: (parent pid, start time)} of every process, from /proc."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":  # a zombie has ended already
+                table[int(entry)] = (int(fields[1]), fields[19])
+    return table
+
+
+def _descendants(root):
+    """{pid: start time} of `root` and every process below it (kernels included)."""
+    table = _proc_table()
+    found, frontier = {}, [root]
+    while frontier:
+        pid = frontier.pop()
+        if pid in table:
+            found[pid] = table[pid][1]
+            frontier += [child for child, (parent, _) in table.items() if parent == pid]
+    return found
+
+
+def _refers_to(pid, needle):
+    try:
+        text = open(f"/proc/{pid}/cmdline", "rb").read() + open(f"/proc/{pid}/environ",
+                                                                 "rb").read()
+        cwd = os.readlink(f"/proc/{pid}/cwd").encode()
+    except OSError:
+        return False
+    return needle in text or cwd.startswith(needle)
+
+
+def _left_of_run(tree, out):
+    """Processes of the run still alive: from its process tree, referring to OUT (its scratch
+    folders, the kernel launchers' environment), or below one of those."""
+    table = _proc_table()
+    left = {pid for pid in table if pid != os.getpid() and (
+        tree.get(pid) == table[pid][1] or _refers_to(pid, str(out).encode()))}
+    grown = True
+    while grown:
+        below = {pid for pid, (parent, _) in table.items() if parent in left} - left
+        grown = bool(below)
+        left |= below
+    return sorted(left)
+
+
+def _describe(pid):
+    try:
+        stat = open(f"/proc/{pid}/stat").read()[:60]
+        return stat, open(f"/proc/{pid}/cmdline", "rb").read()[:160]
+    except OSError:
+        return pid, "ended"
+
+
+def _assert_nothing_left(tree, out):
+    """No process of the run is left, allowing a few seconds for them to exit."""
+    deadline = time.monotonic() + 15
+    while _left_of_run(tree, out) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = _left_of_run(tree, out)
+    assert not left, [_describe(pid) for pid in left]
+
+
+def _running_kernels(run):
+    """The run's process tree once a worker has a kernel (more than grader + workers)."""
+    deadline = time.monotonic() + 120
+    while True:
+        tree = _descendants(run.pid)
+        if len(tree) > 3 or time.monotonic() > deadline:
+            return tree
+        time.sleep(0.2)
+
+
+def test_killed_run_leaves_no_process_and_resumes_to_the_uninterrupted_result(
+        tmp_path, graded_class):
+    submissions, reference, rows = graded_class
+    out = tmp_path / "killed"
+    killed = _start(submissions, out)
+    _wait_for_records(killed, out, 2)
+    tree = _running_kernels(killed)
+    assert len(tree) > 3, tree  # the grader, its workers and at least one kernel
     os.killpg(killed.pid, signal.SIGKILL)
     killed.wait()
+    _assert_nothing_left(tree, out)
+    records = out / ".results"
     done_before = len(list(records.rglob("*.json")))
     assert 2 <= done_before < 6
     assert not (out / "grades.csv").exists()
@@ -60,6 +158,34 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
     for student in ("s0_correct", "s1_stub", "s2_wrong", "s5_correct_too"):
         assert (out / "feedback" / student / f"{A}.html").stat().st_size > 1000
     _assert_gradebook_matches(out, rows)
+
+
+def test_sigterm_stops_the_run_cleanly_a_second_run_is_refused_and_resuming_gives_the_same_grades(
+        tmp_path, graded_class):
+    submissions, reference, _ = graded_class
+    out = tmp_path / "stopped"
+    run = _start(submissions, out)
+    _wait_for_records(run, out, 1)
+    second, _ = run_grader(submissions, out, "--jobs", "2")
+    assert second.returncode == 2, second.stderr[-2000:]
+    message = second.stderr.strip()
+    assert message.startswith(f"error: another grading run is using {out} (pid {run.pid}, "
+                              "started at "), message
+    assert message.endswith("; wait for it to finish") and "\n" not in message
+    tree = _running_kernels(run)
+    os.kill(run.pid, signal.SIGTERM)  # the grader alone: it stops its workers and kernels
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode not in (0, 2, 3), stderr[-2000:]
+    assert "grading stopped by SIGTERM" in stderr and "Traceback" not in stderr, stderr[-2000:]
+    _assert_nothing_left(tree, out)
+    assert not (out / ".nbgrader" / f"run-{run.pid}").exists()
+    assert not (out / "grades.csv").exists()
+    recorded = {p.parent.name for p in (out / ".results").rglob("*.json")}
+    assert recorded
+
+    proc, _ = run_grader(submissions, out, "--jobs", "2")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (out / "grades.csv").read_text() == reference
 
 
 def _assert_gradebook_matches(out, rows):
