@@ -218,9 +218,11 @@ class _InertRenderer(mistune.HTMLRenderer):
     def image(self, text: str, url: str, title: str | None = None) -> str:
         if url.startswith("attachment:"):
             bundle = self.attachments.get(url[len("attachment:"):])
+            # the alt text: no markup, no formula (a formula's MathML cannot go in an attribute)
+            alt = html.unescape(_PLACEHOLDER.sub("", re.sub(r"<[^>]*>", "", text)))
             if isinstance(bundle, Mapping):
                 for mime in ("image/png", "image/jpeg"):
-                    tag = _image(mime, bundle.get(mime), alt=text)
+                    tag = _image(mime, bundle.get(mime), alt=alt)
                     if tag:
                         return tag
         return f'<span class="note">[image: {text} ({_esc(url)}) not shown]</span>'
@@ -244,9 +246,12 @@ class _Budget:
     formulas: int = MAX_FORMULAS_PAGE
 
 
+_PLACEHOLDER = re.compile(r"mathph[0-9a-f]{12}x\d+z")
+
+
 def _markdown(source: str, attachments: Mapping[str, Any], render, budget: _Budget) -> str:
     """HTML of a markdown cell: formulas out first, markdown rendered, formulas back in."""
-    token = "mathph" + secrets.token_hex(6) + "x"
+    token = "mathph" + secrets.token_hex(6) + "x"  # matches _PLACEHOLDER
     formulas: list[str] = []
 
     def take(match: re.Match) -> str:

@@ -496,3 +496,14 @@ def test_a_page_colours_a_bounded_amount_of_code():
     coloured = [bool(re.search(r"<span class=", block))
                 for block in re.findall(r'<pre class="source">(.*?)</pre>', page, flags=re.S)]
     assert coloured == [True] * (MAX_HIGHLIGHT_PAGE // len(source)) + [False] * 2
+
+
+def test_image_alt_text_holds_no_markup_or_formula():
+    cell = {"cell_type": "markdown", "metadata": {},
+            "source": '![$x$ <b>"q"</b> *e*](attachment:ok.png) and $y$',
+            "attachments": {"ok.png": {"image/png": b64(png_bytes())}}}
+    page = render_feedback(nbformat.from_dict({"cells": [cell]}), student="s", assignment="a",
+                           rows=[])
+    problems, text, parser = audit(page)
+    assert not problems and "could not be shown" not in text and parser.maths == 1
+    assert re.search(r'<img alt=" &lt;b&gt;&quot;q&quot;&lt;/b&gt; e" src="data:image/png', page)
