@@ -16,7 +16,6 @@ and are removed by their run; a later run removes those of runs that were killed
 """
 
 import hashlib
-import html
 import json
 import os
 import shutil
@@ -28,10 +27,13 @@ from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import nbformat
+
 from autograder import sandbox
 from autograder.course import SOURCE_DIR, graded_cells, nbgrader_api
 from autograder.executors import JobFailed, LocalExecutor, kill_kernels
 from autograder.export import CSV_COLUMNS, write_csv  # noqa: F401 - part of this module's API
+from autograder.feedback import write_feedback
 from autograder.records import (
     RETRIED,
     Row,
@@ -77,16 +79,8 @@ def _zero_rows(student, assignment, status, message):
 
 
 def _write_plain_feedback(path, student, assignment, rows):
-    """Feedback page for a submission nbgrader could not grade."""
-    items = "".join(f"<li><code>{html.escape(r.grade_id)}</code>: 0 / {r.max_score:g} "
-                    f"({html.escape(r.status)}) {html.escape(r.message)}</li>" for r in rows)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(assignment)}"
-        f"</title></head><body><h1>{html.escape(assignment)}: feedback for "
-        f"{html.escape(student)}</h1><p>Your submission could not be graded: "
-        f"{html.escape(rows[0].message)}.</p><ul>{items}</ul></body></html>\n",
-        encoding="utf-8")
+    """Feedback page for a submission that could not be run: its rows only."""
+    write_feedback(Path(path), None, student=student, assignment=assignment, rows=rows)
 
 
 class Grader:
@@ -173,13 +167,13 @@ class Grader:
         return rows
 
     def _write_feedback(self, student, sid, assignment, target, rows):
-        result = self.api.generate_feedback(assignment, sid, force=True)
-        source = self.root / "feedback" / sid / assignment / f"{assignment}.html"
-        if not result["success"] or not source.exists():
-            _write_plain_feedback(target, student, assignment, rows)
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        """The student's page from the autograded notebook (see `autograder.feedback`)."""
+        graded = self.root / "autograded" / sid / assignment / f"{assignment}.ipynb"
+        try:
+            nb = nbformat.read(graded, as_version=4)
+        except Exception:  # the rows alone still make a page
+            nb = None
+        write_feedback(Path(target), nb, student=student, assignment=assignment, rows=rows)
 
 
 @dataclass(frozen=True)
