@@ -59,8 +59,9 @@ def gradient_mismatch(actual, expected, *, name: str, rtol: float = ANALYTIC_RTO
     """None if the gradient `actual` matches `expected` to `rtol` of its largest entry.
 
     Otherwise one sentence: the known mistake it equals (`known`: pairs of values
-    and sentence, recognised at `IDENTIFY_RTOL` where they differ from `expected`), that it is only as close as a
-    numerical gradient would be, or what `describe_mismatch` says.
+    and sentence, recognised at `IDENTIFY_RTOL` where they differ from `expected`),
+    that it is only as close as a numerical gradient would be, or what
+    `describe_mismatch` says.
     """
     expected = np.asarray(expected, dtype=np.float64)
     scale = float(np.max(np.abs(expected))) if expected.size else 0.0
