@@ -414,7 +414,8 @@ def _cell(cell: Any, render, graded: Mapping[str, tuple[str, Any]], budget: _Bud
     if not isinstance(cell, Mapping):
         return '<div class="note">an unreadable cell</div>'
     kind = cell.get("cell_type")
-    source = _clean(cell.get("source", ""))
+    # Any cell may carry a copy of a hidden test (a duplicated test cell loses its grade_id).
+    source = HIDDEN_TESTS.sub("", _clean(cell.get("source", "")))
     if kind == "markdown":
         if len(source) > min(MAX_MARKDOWN, budget.markdown):
             return (f'<div class="cell markdown"><div class="note">a markdown cell of '
@@ -428,7 +429,7 @@ def _cell(cell: Any, render, graded: Mapping[str, tuple[str, Any]], budget: _Bud
     grade_id = _grade_id(cell)
     if grade_id in graded:
         anchor, row = graded[grade_id]
-        source = HIDDEN_TESTS.sub("", source).rstrip() + "\n"
+        source = source.rstrip() + "\n"
         return (f'<div class="cell code test"><pre class="source">{_code(source, budget)}</pre>'
                 f'{_verdict(row, anchor)}</div>')
     outputs = cell.get("outputs") or []

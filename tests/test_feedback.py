@@ -507,3 +507,15 @@ def test_image_alt_text_holds_no_markup_or_formula():
     problems, text, parser = audit(page)
     assert not problems and "could not be shown" not in text and parser.maths == 1
     assert re.search(r'<img alt=" &lt;b&gt;&quot;q&quot;&lt;/b&gt; e" src="data:image/png', page)
+
+
+@pytest.mark.parametrize("make", [new_code_cell, new_markdown_cell, nbformat.v4.new_raw_cell])
+def test_hidden_tests_are_removed_from_every_kind_of_cell(make):
+    """A copy of a hidden test in any cell (a duplicated test cell loses its grade_id)."""
+    hidden = "x = 1\n### BEGIN HIDDEN TESTS\nsecret_case()\n### END HIDDEN TESTS\ny = 2\n"
+    page = render_feedback(new_notebook(cells=[make(hidden)]), student="s", assignment="a",
+                           rows=[])
+    problems, text, _ = audit(page)
+    assert not problems
+    assert "secret_case" not in page and "HIDDEN" not in page
+    assert "x = 1" in text and "y = 2" in text
