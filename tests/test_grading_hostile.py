@@ -189,7 +189,7 @@ def _expect(default="ok", **by_status):
     return expected
 
 
-def _corpus(port, other_student_file, host_socket):
+def _corpus(port, other_student_file, host_sockets):
     return {
         # broken Python
         "syntax_error": (
@@ -338,7 +338,7 @@ def _corpus(port, other_student_file, host_socket):
         "reaches_a_host_socket": (
             _replace("softmax_cost_grad",
                      "import socket\n\ndef softmax_cost_grad(Z, Y):\n"
-                     f"    for address in ({str(host_socket)!r}, '\\0course-hostile-host'):\n"
+                     f"    for address in {host_sockets!r}:\n"
                      "        s = socket.socket(socket.AF_UNIX)\n"
                      "        s.settimeout(2)\n"
                      "        try:\n"
@@ -425,7 +425,8 @@ def corpus_run(tmp_path_factory):
     threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True).start()
     host_dir = tmp_path_factory.mktemp("host-sockets")
     unix_listeners = []
-    for address in (str(host_dir / "host.sock"), "\0course-hostile-host"):
+    host_sockets = (str(host_dir / "host.sock"), f"\0course-hostile-host-{os.getpid()}")
+    for address in host_sockets:
         unix = socket.socket(socket.AF_UNIX)
         unix.bind(address)
         unix.listen(8)
@@ -434,7 +435,7 @@ def corpus_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     out = tmp_path_factory.mktemp("hostile-graded")
     other = write_submission(root, "zz_honest", A, master(A))
-    corpus = _corpus(port, other, host_dir / "host.sock")
+    corpus = _corpus(port, other, host_sockets)
     for student, (change, _) in corpus.items():
         if change is None:
             (root / student / A).mkdir(parents=True)
