@@ -1,10 +1,13 @@
 """nbgrader preprocessors that keep the verdict of a graded test cell out of the student's kernel.
 
 `ProbeExecute` executes the notebook like nbgrader's Execute, except that each
-graded test cell runs `course_lib.probe.run` with the grader's inputs instead
-of its own source. `JudgeProbes` then reads the results the kernel displayed,
-judges them against the reference in this process, and replaces the cell's
-outputs by the verdict: nothing, or an error naming the mistake, which is what
+graded test cell runs the probe (`course_lib.probe`, its code carried in the
+cell with the grader's inputs, a fresh nonce and the drivers' sources) instead
+of its own source, and takes the one report the probe displays off the output
+stream. `JudgeProbes` then judges that report against the reference in this
+process: exactly one report, for exactly the calls made, with the nonce, or the
+cell is `tampering`. The cell keeps the student's own (capped) outputs and gets
+the verdict after them: a line, or an error naming the mistake, which is what
 nbgrader's SaveAutoGrades scores.
 """
 
