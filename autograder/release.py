@@ -12,8 +12,8 @@ from pathlib import Path
 import nbformat
 
 from autograder.course import NOTEBOOKS_DIR, SOURCE_DIR, assignments, nbgrader_api
+from autograder.preprocessors import is_demo
 
-DEMO_TAG = "demo"
 DEMO_MARKER = ("# Demo: the grader does not run this cell. "
                "Define nothing here that your answers need.")
 
@@ -45,7 +45,7 @@ def release(out_dir=NOTEBOOKS_DIR, names=None):
 def mark_demo_cells(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Put `DEMO_MARKER` on the first line of every code cell tagged `demo` (once)."""
     for cell in nb.cells:
-        if (cell.cell_type == "code" and DEMO_TAG in cell.metadata.get("tags", [])
+        if (cell.cell_type == "code" and is_demo(cell)
                 and not cell.source.startswith(DEMO_MARKER)):
             cell.source = f"{DEMO_MARKER}\n{cell.source}"
     return nb
