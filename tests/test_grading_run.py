@@ -18,7 +18,14 @@ import pytest
 from autograder.export import FORMULA_STARTS
 from autograder.records import RunLock
 from autograder.submissions import Loaded, Refused, internal_id, parse_notebook
-from tests.helpers import REPO, master, run_grader, student_version, write_submission
+from tests.helpers import (
+    REPO,
+    master,
+    run_grader,
+    scores_by_student,
+    student_version,
+    write_submission,
+)
 
 A = "04_softmax_vs_hardmax"
 POINTS = {"test_softmax": 2, "test_softmax_stable": 1, "test_hardmax": 1, "test_hardmax_ties": 1,
@@ -271,19 +278,11 @@ def class_run(tmp_path_factory):
     return subs, out, proc, rows, linked
 
 
-def _table(rows):
-    table = {}
-    for row in rows:
-        table.setdefault(row["student_id"], {})[row["grade_id"]] = (
-            float(row["score"]), row["status"], row["message"])
-    return table
-
-
 def test_the_run_finishes_and_grades_honest_students_fully(class_run):
     _, out, proc, rows, _ = class_run
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "ignored 1 hidden entry" in proc.stdout
-    table = _table(rows)
+    table = scores_by_student(rows)
     for student, honest in HONEST.items():
         cells = table[student]
         if honest:
@@ -298,7 +297,7 @@ def test_the_run_finishes_and_grades_honest_students_fully(class_run):
 
 def test_bad_files_symlinks_and_grader_failures_get_rows_of_their_own(class_run):
     _, _, _, rows, linked = class_run
-    table = _table(rows)
+    table = scores_by_student(rows)
     for student in FORMULA_IDS:
         cells = table["'" + student]
         assert set(cells) == set(POINTS)
@@ -334,7 +333,7 @@ def test_grader_failures_are_graded_again_and_nothing_else_is(class_run):
     stamps = {p: p.stat().st_mtime_ns for p in (out / ".results").rglob("*.json")}
     proc, rows = run_grader(subs, out, "--jobs", "2")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    table = _table(rows)
+    table = scores_by_student(rows)
     assert {(s, st) for s, st, _ in table["fails_in_grader"].values()} == {
         (float(p), "ok") for p in POINTS.values()}
     changed = {p.parent.name for p in stamps if p.stat().st_mtime_ns != stamps[p]}
