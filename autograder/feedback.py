@@ -414,8 +414,11 @@ def _cell(cell: Any, render, graded: Mapping[str, tuple[str, Any]], budget: _Bud
     if not isinstance(cell, Mapping):
         return '<div class="note">an unreadable cell</div>'
     kind = cell.get("cell_type")
-    # Any cell may carry a copy of a hidden test (a duplicated test cell loses its grade_id).
-    source = HIDDEN_TESTS.sub("", _clean(cell.get("source", "")))
+    # Any cell may carry a copy of a hidden test (a duplicated test cell loses its grade_id);
+    # its outputs (tracebacks quote the source) are not shown either.
+    source = _clean(cell.get("source", ""))
+    ran_hidden_tests = HIDDEN_TESTS.search(source) is not None
+    source = HIDDEN_TESTS.sub("", source)
     if kind == "markdown":
         if len(source) > min(MAX_MARKDOWN, budget.markdown):
             return (f'<div class="cell markdown"><div class="note">a markdown cell of '
@@ -433,6 +436,8 @@ def _cell(cell: Any, render, graded: Mapping[str, tuple[str, Any]], budget: _Bud
         return (f'<div class="cell code test"><pre class="source">{_code(source, budget)}</pre>'
                 f'{_verdict(row, anchor)}</div>')
     outputs = cell.get("outputs") or []
+    if ran_hidden_tests:
+        outputs = []
     shown = "".join(_output(o) for o in outputs) if isinstance(outputs, list) else ""
     return (f'<div class="cell code"><pre class="source">{_code(source, budget)}</pre>'
             f'{shown}</div>')

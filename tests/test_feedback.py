@@ -513,8 +513,11 @@ def test_image_alt_text_holds_no_markup_or_formula():
 def test_hidden_tests_are_removed_from_every_kind_of_cell(make):
     """A copy of a hidden test in any cell (a duplicated test cell loses its grade_id)."""
     hidden = "x = 1\n### BEGIN HIDDEN TESTS\nsecret_case()\n### END HIDDEN TESTS\ny = 2\n"
-    page = render_feedback(new_notebook(cells=[make(hidden)]), student="s", assignment="a",
-                           rows=[])
+    cell = make(hidden)
+    if cell.cell_type == "code":  # its traceback quotes the hidden lines
+        cell.outputs = [new_output("error", ename="NameError", evalue="secret_case",
+                                   traceback=["----> 3 secret_case()"])]
+    page = render_feedback(new_notebook(cells=[cell]), student="s", assignment="a", rows=[])
     problems, text, _ = audit(page)
     assert not problems
     assert "secret_case" not in page and "HIDDEN" not in page

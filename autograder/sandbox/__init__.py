@@ -150,12 +150,13 @@ class Layout:
 
 def _bwrap_argv(layout: Layout, command: list[str]) -> list[str]:
     """bwrap, then setpriv to the kernel's user, then `command`, all inside the sandbox."""
-    argv = [bwrap_path() or "bwrap", *_system_args()]
-    for path in _runtime_paths():
-        argv += [*_parents_args(path), "--ro-bind", str(path), str(path)]
-    argv += ["--dev", "/dev", "--proc", "/proc"]
+    argv = [bwrap_path() or "bwrap", *_system_args(), "--dev", "/dev", "--proc", "/proc"]
     for path, size in scratch_sizes(layout.limits).items():
         argv += ["--perms", "1777", "--size", str(size), "--tmpfs", path]
+    # After the private tmpfs: a runtime that lies under /tmp (a checkout's .venv) is bound
+    # on top of the fresh /tmp instead of being covered by it.
+    for path in _runtime_paths():
+        argv += [*_parents_args(path), "--ro-bind", str(path), str(path)]
     if layout.course_lib is not None:
         argv += [*_parents_args(Path(COURSE_LIB_DIR)),
                  "--ro-bind", str(layout.course_lib), COURSE_LIB_DIR]
