@@ -88,3 +88,120 @@ def expect_match(actual, expected, *, name, m=None, rtol=RTOL, context=""):
     problem = describe_mismatch(actual, expected, name=name, m=m, rtol=rtol)
     if problem:
         raise CheckFailed(f"{context}{problem}")
+
+
+# ------------------------------------------------- a property every graded function has
+
+MODIFIED_ARGUMENT = ("{function} modified its argument {argument} in place: compute on a "
+                     "copy (write `{argument} = {argument} - ...`, not `{argument} -= ...`); "
+                     "otherwise the notebook's later cells get changed inputs")
+"""The sentence for a graded function that changes its inputs, shown by both layers."""
+
+
+def snapshot(value):
+    """A copy of the plain data in `value` (arrays, numbers, lists, tuples, dicts).
+
+    Anything else (a generator, a graph node, a function) is kept by identity: only its
+    being replaced is seen, not a change inside it.
+    """
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(snapshot(v) for v in value)
+    if isinstance(value, dict):
+        return {k: snapshot(v) for k, v in value.items()}
+    return value
+
+
+def same_data(before, after):
+    """Whether `after` still holds what `snapshot` saw in `before` (bitwise for arrays).
+
+    >>> a = np.ones(3); s = snapshot(a); a[0] = 2.0
+    >>> same_data(s, a)
+    False
+    """
+    if isinstance(before, np.ndarray):
+        return (isinstance(after, np.ndarray) and before.shape == after.shape
+                and before.dtype == after.dtype
+                and bool(np.array_equal(before, after, equal_nan=True)))
+    if isinstance(before, (list, tuple)):
+        return (type(after) is type(before) and len(after) == len(before)
+                and all(same_data(b, a) for b, a in zip(before, after, strict=True)))
+    if isinstance(before, dict):
+        return (isinstance(after, dict) and list(after) == list(before)
+                and all(same_data(before[k], after[k]) for k in before))
+    if isinstance(before, (int, float, str, bool, type(None))):
+        return before == after or (before != before and after != after)
+    return before is after
+
+
+def modified_arguments(function, args, kwargs, call):
+    """Call `call()` and return (its result, the names of `function`'s arguments it changed).
+
+    `args`/`kwargs` are what `call` passes to `function`; names come from its signature.
+    """
+    import inspect
+
+    try:
+        bound = inspect.signature(function).bind_partial(*args, **kwargs).arguments
+    except (TypeError, ValueError):
+        bound = {**{f"argument {i + 1}": a for i, a in enumerate(args)}, **kwargs}
+    before = {name: snapshot(value) for name, value in bound.items()}
+    result = call()
+    changed = [name for name, value in bound.items() if not same_data(before[name], value)]
+    return result, changed
+
+
+def unchanged_arguments(function):
+    """Wrap a student's `function`: a call that changes its arguments raises CheckFailed.
+
+    >>> def bad(Z):
+    ...     Z *= 2
+    ...     return Z
+    >>> unchanged_arguments(bad)(np.ones(2))
+    Traceback (most recent call last):
+    ...
+    course_lib.checking.CheckFailed: bad modified its argument Z in place: ...
+    """
+    import functools
+    import inspect
+
+    if getattr(function, "__wrapped_by_course__", False) or not (
+            inspect.isfunction(function) or inspect.ismethod(function)):
+        return function  # classes, nodes and other objects pass as they are
+
+    @functools.wraps(function)
+    def guarded(*args, **kwargs):
+        result, changed = modified_arguments(function, args, kwargs,
+                                             lambda: function(*args, **kwargs))
+        if changed:
+            raise CheckFailed(MODIFIED_ARGUMENT.format(
+                function=getattr(function, "__name__", "the function"), argument=changed[0]))
+        return result
+
+    guarded.__wrapped_by_course__ = True
+    return guarded
+
+
+def guards_arguments(check):
+    """Decorate a visible check: every function it is given is wrapped by `unchanged_arguments`.
+
+    >>> @guards_arguments
+    ... def check_double(double):
+    ...     assert double(np.ones(2))[0] == 2
+    >>> def double(Z):
+    ...     Z *= 2
+    ...     return Z
+    >>> check_double(double)
+    Traceback (most recent call last):
+    ...
+    course_lib.checking.CheckFailed: double modified its argument Z in place: ...
+    """
+    import functools
+
+    @functools.wraps(check)
+    def wrapper(*functions, **kwargs):
+        return check(*(unchanged_arguments(f) for f in functions),
+                     **{k: unchanged_arguments(v) for k, v in kwargs.items()})
+
+    return wrapper
