@@ -205,3 +205,71 @@ def guards_arguments(check):
                      **{k: unchanged_arguments(v) for k, v in kwargs.items()})
 
     return wrapper
+
+
+# ------------------------------------------ the result contract every graded function has
+
+
+def contract_problem(actual, expected, *, name):
+    """None if `actual` has the type, shape and dtype of `expected`, else one sentence.
+
+    `expected` is the reference's result: a float, a float64 array or a tuple of those.
+    Each way of getting the container wrong has its own sentence, so that a float32
+    result is named as precision, not as a wrong value:
+
+    >>> contract_problem([0.5, 0.5], np.array([0.5, 0.5]), name="A")
+    'A is a list: return a numpy array (np.array(...) or a numpy expression)'
+    >>> contract_problem(np.array([[2.0]]), 2.0, name="J")
+    'J is an array of shape (1, 1): return a float, e.g. `float(J)` or `J.item()`'
+    >>> contract_problem(np.ones(2, dtype=np.float32), np.ones(2), name="A")
+    "A is float32, which keeps about 7 digits: compute in float64 (numpy's default)"
+    """
+    if isinstance(expected, tuple):
+        if not isinstance(actual, tuple):
+            return (f"{name} should be a tuple of {len(expected)} values, "
+                    f"not {_kind(actual)}: return them as `a, b`")
+        if len(actual) != len(expected):
+            return f"{name} has {len(actual)} values but should have {len(expected)}"
+        return None
+    if actual is None:
+        return f"{name} is None: did you forget to `return` it?"
+    if isinstance(expected, (float, np.floating)) or (
+            isinstance(expected, np.ndarray) and expected.ndim == 0):
+        if isinstance(actual, (bool, np.bool_)):
+            return f"{name} is a bool: return a float"
+        if isinstance(actual, (int, float, np.integer, np.floating)):
+            return None
+        if isinstance(actual, np.ndarray) and actual.size == 1:
+            return (f"{name} is an array of shape {actual.shape}: return a float, "
+                    f"e.g. `float({name})` or `{name}.item()`")
+        return f"{name} should be a float, not {_kind(actual)}"
+    if isinstance(expected, np.ndarray):
+        if isinstance(actual, (list, tuple)):
+            return (f"{name} is a {type(actual).__name__}: return a numpy array "
+                    "(np.array(...) or a numpy expression)")
+        if isinstance(actual, np.matrix):
+            return f"{name} is an np.matrix: return a plain numpy array (np.asarray({name}))"
+        if not isinstance(actual, np.ndarray):
+            return f"{name} should be a numpy array, not {_kind(actual)}"
+        if type(actual) is not np.ndarray:
+            return f"{name} is a {type(actual).__name__}; return a plain numpy array"
+        if actual.dtype == np.float32 or actual.dtype == np.float16:
+            return (f"{name} is {actual.dtype}, which keeps about "
+                    f"{7 if actual.dtype == np.float32 else 3} digits: "
+                    "compute in float64 (numpy's default)")
+        if actual.dtype.kind == "b":
+            return f"{name} has dtype bool: return float64 values (e.g. `{name}.astype(float)`)"
+        if actual.dtype.kind in "iu" and expected.dtype.kind == "f":
+            return (f"{name} has integer dtype {actual.dtype}: return float64 values "
+                    f"(e.g. `np.zeros(shape)` rather than `np.zeros(shape, dtype=int)`)")
+        if actual.dtype.kind == "c":
+            return f"{name} has complex values: return real float64 values"
+    return None
+
+
+def _kind(value):
+    """'a list', 'an ndarray of shape (2, 3)', ... for sentences."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    article = "an" if type(value).__name__[:1] in "aeiou" else "a"
+    return f"{article} {type(value).__name__}"
