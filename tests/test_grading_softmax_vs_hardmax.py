@@ -1,5 +1,8 @@
 """Grading 04_softmax_vs_hardmax end to end: each known mistake loses exactly its points.
 
+Every declared mistake is tried on both layers in-process in
+tests/test_checks_softmax_vs_hardmax.py; here a few go through the real grader.
+
 softmax_cost_grad must be derived: right forms of the gradient keep their points on 200 seeds,
 and the numerical gradient of a right cost (course_lib.gradcheck) loses them on every seed.
 """
@@ -74,6 +77,18 @@ MISTAKES = {
                     "    A[idx, np.arange(Z.shape[1])] = 1.0\n    return A\n"},
         {"test_hardmax_ties": "lowest index"}),
     "grad_by_numerical_gradient": (NUMERICAL_GRAD, {"test_softmax_cost_grad": LOOKS_NUMERICAL}),
+    "cost_log_epsilon": (
+        {"cross_entropy_cost": "def cross_entropy_cost(A, Y):\n"
+                               "    return float(-np.sum(Y * np.log(A + 1e-8)) / Y.shape[1])\n"},
+        {"test_cross_entropy_cost": "an epsilon inside the log"}),
+    "hardmax_argmax_over_rows": (
+        {"hardmax": "def hardmax(Z):\n    A = np.zeros(Z.shape)\n"
+                    "    A[np.arange(Z.shape[0]), np.argmax(Z, axis=1)] = 1.0\n    return A\n"},
+        {"test_hardmax": "maximum of each row", "test_hardmax_ties": "maximum of each row"}),
+    "softmax_global_max": (
+        {"softmax": "def softmax(Z):\n    T = np.exp(Z - Z.max())\n"
+                    "    return T / T.sum(axis=0, keepdims=True)\n"},
+        {"test_softmax_stable": "not the maximum of all of Z"}),
 }
 
 
