@@ -115,7 +115,7 @@ MISTAKES = {
     "inference_eps_outside_sqrt": (
         changed("batchnorm_inference",
                 ("np.sqrt(running_var + eps)", "(np.sqrt(running_var) + eps)")),
-        {"test_batchnorm_inference": "outside the square root"}),
+        {"test_batchnorm_inference": "it belongs inside"}),
 }
 
 
