@@ -147,22 +147,23 @@ def test_each_mistake_is_named_alike_by_both_layers(function, mistake):
 # ---------------------------------------------------- properties of every graded function
 
 MUTATIONS = {
-    "exponentially_weighted_average": ("values", "values = args[0]; values *= 1.0 + 1e-3\n"
-                                       "    return _ref.exponentially_weighted_average(*args, "
-                                       "**kwargs)"),
-    "update_running_stats": ("running_mu", "running_mu = args[0]; running_mu *= 0.9\n"
-                             "    return _ref.update_running_stats(*args, **kwargs)"),
-    "track_running_stats": ("batches", "args[0].append(args[0][0])\n"
-                            "    return _ref.track_running_stats(*args, **kwargs)"),
-    "batchnorm_inference": ("Z", "Z = args[0]; Z -= args[3]\n"
-                            "    return _ref.batchnorm_inference(Z + args[3], *args[1:], "
-                            "**kwargs)"),
+    "exponentially_weighted_average": "values = args[0]; values *= 1.0 + 1e-3\n"
+                                      "    return _ref.exponentially_weighted_average(*args, "
+                                      "**kwargs)",
+    "update_running_stats": "running_mu = args[0]; running_mu *= 0.9\n"
+                            "    return _ref.update_running_stats(*args, **kwargs)",
+    "track_running_stats": "args[0].append(args[0][0])\n"
+                           "    return _ref.track_running_stats(*args, **kwargs)",
+    "batchnorm_inference": "Z = args[0]; Z -= args[3]\n"
+                           "    return _ref.batchnorm_inference(Z + args[3], *args[1:], "
+                           "**kwargs)",
 }
+"""A body per graded function that changes one of its arguments in place."""
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_a_function_that_modifies_its_argument_is_named(function):
-    argument, body = MUTATIONS[function]
+    body = MUTATIONS[function]
     shown = own(visible_failures(submission(function, body)), function)
     assert shown
     sentence = MODIFIED_ARGUMENT.format(function=function, argument="{}").split("{}")[0]
