@@ -25,14 +25,12 @@ def test_doctests():
 
 
 def test_the_visible_constants_are_exact():
-    dZ, dgamma, dbeta = bn.batchnorm_backward(vis02.GRAD_DZ_TILDE, bn.batchnorm_forward(
-        vis02.GRAD_Z, vis02.GRAD_GAMMA, vis02.GRAD_BETA, vis02.GRAD_EPS)[1])
-    tiny = bn.batchnorm_backward(vis02.GRAD_DZ_TILDE, bn.batchnorm_forward(
-        vis02.TINY_Z, vis02.TINY_GAMMA, vis02.TINY_BETA, vis02.EPS)[1])[0]
-    for got, want in [(dZ, vis02.GRAD_DZ), (dgamma, vis02.GRAD_DGAMMA),
-                      (dbeta, vis02.GRAD_DBETA), (tiny, vis02.TINY_DZ),
-                      (sm.softmax_cost_grad(vis04.GRAD_Z, vis04.GRAD_Y), vis04.GRAD_DZ)]:
-        assert gradients.scaled_error(got, want) <= 1e-15
+    for case, (Z, gamma, beta, dZ_tilde, eps) in vis02.BACKWARD_INPUTS.items():
+        exact = bn.gradients(Z, gamma, beta, dZ_tilde, eps)
+        for part, got in zip(vis02.PARTS, exact, strict=True):
+            assert gradients.scaled_error(got, vis02.VALUES[case]["exact"][part]) <= 1e-15
+    assert gradients.scaled_error(sm.softmax_cost_grad(vis04.GRAD_Z, vis04.GRAD_Y),
+                                  vis04.GRAD_DZ) <= 1e-15
 
 
 def test_gradient_mismatch_names_numerical_answers_known_mistakes_and_others():
@@ -42,6 +40,7 @@ def test_gradient_mismatch_names_numerical_answers_known_mistakes_and_others():
     assert "times too large" in gradients.gradient_mismatch(2 * exact, exact, name="g", m=2)
     assert "named" in gradients.gradient_mismatch(exact + 1.0, exact, name="g",
                                                   known=[(exact + 1.0, "named")])
+    assert gradients.known_mistake(exact + 1.0, exact, [(exact + 1.0, "named")]) == "named"
     # a known mistake that gives the right numbers here names nothing
     assert LOOKS_NUMERICAL in gradients.gradient_mismatch(exact + 1e-10, exact, name="g",
                                                           known=[(exact, "same")])

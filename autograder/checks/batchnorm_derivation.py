@@ -2,9 +2,12 @@
 
 The student's cache is their own object: every case goes through a driver of
 `course_lib.checks.batchnorm_derivation` that calls the student's forward pass
-(and backward pass) and returns data only. The backward pass is judged twice:
-against the reference values and against centred-difference gradients of the
-student's own forward pass, computed in their kernel by the driver.
+(and backward pass) and returns data only. The judges are those of the visible
+checks (`judge_forward`, `judge_backward`), given the reference's values and the
+values of each named mistake (`ref.FORWARD_MISTAKES`, `ref.BACKWARD_MISTAKES`) on
+the hidden inputs. The backward pass is judged twice: against the reference values
+and against centred-difference gradients of the student's own forward pass,
+computed in their kernel by the driver.
 
 Ordinary cases use units whose standard deviation is between 1 and 3, where
 eps = 1e-5 moves results by less than 2e-5 relative (forward tolerance RTOL =
@@ -21,19 +24,19 @@ same numbers); units whose variance is below eps are judged at
 variance in one pass, mean(Z**2) - mu**2, still loses no more than 4e-14.
 """
 
-import numpy as np
-
 from autograder.checks.case import Case, global_ref
 from autograder.reference import batchnorm_derivation as ref
 from course_lib.checks.batchnorm_derivation import (
+    HINTS,
     RTOL,
     RTOL_EPS,
+    RTOL_FORWARD_GRADIENT,
     RTOL_TINY_GRADIENT,
-    SWAPPED_PARAMS,
-    mismatch,
-    unpack_grads,
+    judge_backward,
+    judge_forward,
+    known_gradients,
 )
-from course_lib.checks.gradients import ANALYTIC_RTOL, gradient_mismatch
+from course_lib.checks.gradients import ANALYTIC_RTOL
 
 FORWARD = "course_lib.checks.batchnorm_derivation:forward_output"
 BACKWARD = "course_lib.checks.batchnorm_derivation:backward_report"
@@ -52,19 +55,13 @@ def _params(rng, n):
 
 
 def _forward_case(name, Z, gamma, beta, eps=None, rtol=RTOL):
-    expected, _ = ref.batchnorm_forward(Z, gamma, beta, 1e-5 if eps is None else eps)
-    known = [(ref.forward_variant(kind, Z, gamma, beta, 1e-5 if eps is None else eps), sentence)
-             for kind, sentence in ref.FORWARD_MISTAKES.items()]
+    value = 1e-5 if eps is None else eps
+    expected, _ = ref.batchnorm_forward(Z, gamma, beta, value)
+    known = [(ref.forward_variant(kind, Z, gamma, beta, value), HINTS[kind])
+             for kind in ref.FORWARD_MISTAKES]
 
-    def judge(Z_tilde):
-        if isinstance(Z_tilde, dict):
-            return ("batchnorm_forward should return a pair (Z_tilde, cache), "
-                    f"not a {Z_tilde.get('not_a_pair')}")
-        if (isinstance(Z_tilde, np.ndarray) and Z_tilde.shape == Z.shape
-                and not np.all(np.isfinite(Z_tilde)) and np.all(np.isfinite(expected))):
-            return ("Z_tilde contains nan or inf: a unit whose values are all equal has "
-                    "variance 0, so divide by sqrt(var + eps), never by sqrt(var)")
-        return mismatch(Z_tilde, expected, name="Z_tilde", rtol=rtol, m=Z.shape[1], known=known)
+    def judge(result):
+        return judge_forward(result, expected, known=known, rtol=rtol)
 
     args = (global_ref("batchnorm_forward"), Z, gamma, beta)
     return Case(name, FORWARD, args if eps is None else args + (eps,), judge)
@@ -96,63 +93,17 @@ def forward_eps_cases(rng):
     ]
 
 
-def _report_problem(result):
-    """(grads, None) from a backward_report, or (None, sentence)."""
-    if not isinstance(result, dict) or "grads" not in result:
-        return None, "the backward report could not be read"
-    return unpack_grads(result["grads"])
+def _backward_case(name, Z, gamma, beta, dZ_tilde, parts, *, eps=0.0, h=1e-5,
+                   rtol=RTOL_FORWARD_GRADIENT,
+                   analytic_rtol=ANALYTIC_RTOL, ordinary=True):
+    expected = ref.gradients(Z, gamma, beta, dZ_tilde, eps)
+    variants = {kind: dict(zip(("dZ", "dgamma", "dbeta"), values, strict=True))
+                for kind, values in ref.backward_variants(Z, gamma, beta, dZ_tilde, eps).items()}
+    known = known_gradients(variants, expected)
 
-
-def _judge_gradient(name, value, expected, numerical, known, rtol, analytic_rtol):
-    """Right only if `value` matches the reference to `analytic_rtol`, and the forward is right.
-
-    `numerical` is the centred-difference gradient of the student's own forward
-    pass, compared at the finite-difference tolerance `rtol`: when it differs
-    from the reference, the forward pass is wrong, and the sentence says so first.
-    """
-    against_reference = gradient_mismatch(value, expected, name=name, rtol=analytic_rtol,
-                                          known=known)
-    if mismatch(numerical, expected, name=name, rtol=rtol) is None:
-        return against_reference
-    if mismatch(value, numerical, name=name, rtol=rtol) is None:
-        return (f"{name} matches the numerical gradient of your batchnorm_forward, but "
-                "batchnorm_forward itself is wrong: fix it first")
-    if against_reference is None:
-        return (f"{name} has the right values, but batchnorm_forward is wrong, so this is not "
-                "the gradient of your forward pass: fix batchnorm_forward first")
-    return (f"batchnorm_forward is wrong (fix it first), and {name} is not the gradient of "
-            f"your forward pass either: {against_reference}")
-
-
-def _backward_case(name, Z, gamma, beta, dZ_tilde, parts, *, eps=0.0, h=1e-5, rtol=RTOL,
-                   analytic_rtol=ANALYTIC_RTOL):
-    expected = ref.batchnorm_backward(dZ_tilde, ref.batchnorm_forward(Z, gamma, beta, eps)[1])
-    variants = {kind: ref.backward_variant(kind, Z, gamma, beta, dZ_tilde, eps)
-                for kind in ref.BACKWARD_MISTAKES}
-    names = ("dZ", "dgamma", "dbeta")
-
-    def judge(result):
-        grads, problem = _report_problem(result)
-        if problem:
-            return problem
-        numerical = result["numerical"]
-        for i, part in enumerate(names):
-            if part not in parts:
-                continue
-            value = grads[i]
-            if part != "dZ" and np.shape(value) == Z.shape:
-                return (f"{part} has shape {Z.shape}, one entry per example: gamma and beta are "
-                        "shared by the m examples, so sum over the examples "
-                        f"(axis=1, keepdims=True) to get shape {expected[i].shape}")
-            if part == "dZ":
-                known = [(variants[k][0], s) for k, s in ref.BACKWARD_MISTAKES.items()]
-            else:
-                known = [(expected[3 - i], SWAPPED_PARAMS)]
-            problem = _judge_gradient(part, value, expected[i], numerical[i], known, rtol,
-                                      analytic_rtol)
-            if problem:
-                return problem
-        return None
+    def judge(report):
+        return judge_backward(report, expected, parts=parts, known=known, rtol=rtol,
+                              analytic_rtol=analytic_rtol, Z=Z if ordinary else None)
 
     args = (global_ref("batchnorm_forward"), global_ref("batchnorm_backward"), Z, gamma, beta,
             dZ_tilde, eps, h)
@@ -188,7 +139,7 @@ def backward_tiny_variance_cases(rng):
         cases.append(_backward_case(
             f"Z of shape ({n}, {m}) with variances below eps = {eps:g}", Z, *_params(rng, n),
             rng.normal(size=(n, m)), ("dZ",), eps=eps, h=1e-8,
-            rtol=RTOL_EPS, analytic_rtol=RTOL_TINY_GRADIENT))
+            rtol=RTOL_EPS, analytic_rtol=RTOL_TINY_GRADIENT, ordinary=False))
     return cases
 
 

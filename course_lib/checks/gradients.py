@@ -54,6 +54,19 @@ def _order_of(error: float) -> str:
     return f"1e{math.floor(math.log10(error) + 0.5):03d}"
 
 
+def known_mistake(actual, expected, known) -> "str | None":
+    """The sentence of the first known mistake `actual` equals, or None.
+
+    `known`: pairs (values, sentence); values equal to `expected` (at `IDENTIFY_RTOL`)
+    are skipped, since a mistake that gives the right numbers here is no mistake.
+    """
+    for wrong, sentence in known:
+        if (wrong is not None and scaled_error(wrong, expected) > IDENTIFY_RTOL
+                and scaled_error(actual, wrong) <= IDENTIFY_RTOL):
+            return sentence
+    return None
+
+
 def gradient_mismatch(actual, expected, *, name: str, rtol: float = ANALYTIC_RTOL,
                       m: "int | None" = None, known=()) -> "str | None":
     """None if the gradient `actual` matches `expected` to `rtol` of its largest entry.
@@ -69,10 +82,9 @@ def gradient_mismatch(actual, expected, *, name: str, rtol: float = ANALYTIC_RTO
                                 atol=max(rtol * scale, 1e-300))
     if problem is None:
         return None
-    for wrong, sentence in known:  # a mistake that gives the right numbers here is no mistake
-        if (wrong is not None and scaled_error(wrong, expected) > IDENTIFY_RTOL
-                and scaled_error(actual, wrong) <= IDENTIFY_RTOL):
-            return f"{name} is wrong: {sentence}"
+    sentence = known_mistake(actual, expected, known)
+    if sentence:
+        return f"{name} is wrong: {sentence}"
     error = scaled_error(actual, expected)
     if error <= NUMERICAL_LOOKING:
         return (f"{name} agrees with the exact gradient only to about {_order_of(error)}, as a "
