@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from autograder.reference import batchnorm_derivation as ref
+from course_lib import probe
 from course_lib.checking import CheckFailed
 from course_lib.checks import batchnorm_derivation as vis
 from tests.helpers import in_process_failures
@@ -147,6 +148,20 @@ def test_a_function_that_changes_its_argument_is_named_by_every_visible_check(fu
     for grade_id in checks:
         assert sentence in visible[grade_id], (grade_id, visible[grade_id])
         assert FIRST not in visible[grade_id]
+
+
+@pytest.mark.parametrize("function", sorted(MUTATING))
+def test_a_function_that_changes_its_argument_is_named_by_the_grader(function):
+    if not hasattr(probe, "_arguments_after"):
+        pytest.skip("the probe does not guard the functions it hands to drivers yet")
+    source, argument = MUTATING[function]
+    _, graded = both_layers({**SOURCES, function: source},
+                            {"_ref": ref, "_forward": {}, "_backward": {}}, seeds=(0,))
+    sentence = f"{function} modified its argument {argument} in place"
+    cells = BACKWARD_CHECKS if function == "batchnorm_backward" else {
+        **FORWARD_CHECKS, **BACKWARD_CHECKS}
+    assert set(graded[0]) == set(cells)
+    assert all(sentence in message for message in graded[0].values()), graded[0]
 
 
 def returning(forward_return=None, backward_return=None):
