@@ -201,6 +201,14 @@ class ProbeExecute(Execute):
     skip_demo_cells = Bool(
         True, help="Do not run cells tagged 'demo' (plots, experiments) when grading.").tag(
         config=True)
+    # A cell that floods its output can take longer than nbclient's 4 s to drain after it
+    # finished, on a busy machine. That is the student's cell running late, not a failure of
+    # the grader: wait longer, then go on (a graded cell whose report never came is judged
+    # as having produced no result) instead of aborting the whole notebook.
+    iopub_timeout = Integer(30, help="Seconds to wait for a finished cell's output.").tag(
+        config=True)
+    raise_on_iopub_timeout = Bool(False, help="Go on when a cell's output is late.").tag(
+        config=True)
 
     def preprocess(self, nb, resources, *args, **kwargs):
         self._assignment = resources["nbgrader"]["assignment"]

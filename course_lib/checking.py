@@ -128,7 +128,9 @@ def same_data(before, after):
         return (type(after) is type(before) and len(after) == len(before)
                 and all(same_data(b, a) for b, a in zip(before, after, strict=True)))
     if isinstance(before, dict):
-        return (isinstance(after, dict) and list(after) == list(before)
+        return (isinstance(after, dict) and len(after) == len(before)
+                and all(a is b or (isinstance(a, (str, int)) and a == b)
+                        for a, b in zip(after, before, strict=True))
                 and all(same_data(before[k], after[k]) for k in before))
     if isinstance(before, (int, float, str, bool, type(None))):
         return before == after or (before != before and after != after)

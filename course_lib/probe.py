@@ -26,7 +26,7 @@ import traceback
 import types
 
 if "codec" not in globals():  # imported normally; when the grader ships the probe, it
-    from course_lib import codec  # ships its own codec alongside (see `cell_source`)
+    from course_lib import checking, codec  # ships its own copies alongside (`cell_source`)
 
 MIME = "application/vnd.course.probe+json"
 RESULT_BUDGET = 4_000_000
@@ -67,9 +67,14 @@ def _resolve(name, namespace, drivers):
 
 
 def _bind(value, namespace, drivers):
-    """Replace {'__global__': name} placeholders by the notebook's objects."""
+    """Replace {'__global__': name} placeholders by the notebook's objects.
+
+    A notebook function handed to a driver is guarded: if it changes its arguments, the
+    call raises CheckFailed with `checking.MODIFIED_ARGUMENT`, which the grader names.
+    """
     if isinstance(value, dict) and set(value) == {"__global__"}:
-        return _resolve(value["__global__"], namespace, drivers)
+        found = _resolve(value["__global__"], namespace, drivers)
+        return found if ":" in value["__global__"] else checking.unchanged_arguments(found)
     if isinstance(value, list):
         return [_bind(v, namespace, drivers) for v in value]
     if isinstance(value, tuple):
@@ -129,8 +134,52 @@ def call_one(call, namespace, drivers=None, *, index=0, budget=RESULT_BUDGET):
                       where=_where(error))
     else:
         record.update(_encoded(value, budget))
+        record.update(_arguments_after(function, call, args, kwargs))
     record["seconds"] = time.perf_counter() - start
     return record
+
+
+def _placeholder(data):
+    """Whether an encoded argument holds an object of the kernel (a function, an rng)."""
+    if isinstance(data, dict):
+        return bool(set(data) & {"__global__", "__rng__"}) or any(
+            _placeholder(v) for v in data.values())
+    if isinstance(data, list):
+        return any(_placeholder(v) for v in data)
+    return False
+
+
+def _arguments_after(function, call, args, kwargs):
+    """The plain-data arguments as they are after the call, encoded, with their names.
+
+    The grader compares them with what it sent: a function that changed its inputs in
+    place is named. Placeholders (functions, generators) are left out (None).
+    """
+    import inspect
+
+    try:
+        names = list(inspect.signature(function).bind_partial(*args, **kwargs).arguments)
+    except (TypeError, ValueError):
+        names = []
+    sent = call.get("args", [])
+    after = []
+    for i, value in enumerate(args):
+        if i >= len(sent) or _placeholder(sent[i]):
+            after.append(None)
+            continue
+        try:
+            after.append(codec.encode(value))
+        except Exception:  # replaced by something that is not data: changed all the same
+            after.append("changed")
+    kwargs_after = {}
+    for key, value in kwargs.items():
+        if _placeholder(call.get("kwargs", {}).get(key)):
+            continue
+        try:
+            kwargs_after[key] = codec.encode(value)
+        except Exception:
+            kwargs_after[key] = "changed"
+    return {"args_after": after, "kwargs_after": kwargs_after, "arg_names": names[:len(args)]}
 
 
 def _encoded(value, budget):
@@ -277,5 +326,6 @@ def cell_source(request):
     it runs are this process's own copies, carried in the cell.
     """
     sources = (("codec", module_source("course_lib.codec")),
+               ("checking", module_source("course_lib.checking")),
                ("probe", module_source("course_lib.probe")))
     return _TEMPLATE.format(function=_PROBE_FUNCTION, request=request, sources=sources)

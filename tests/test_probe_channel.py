@@ -24,6 +24,7 @@ from autograder.checks.case import (
     judge_cell,
     judge_results,
 )
+from autograder.course import assignments
 from autograder.preprocessors import ProbeExecute, defined_names, demo_only_names
 from course_lib import probe
 from tests.helpers import (
@@ -426,3 +427,80 @@ class TestChannelThroughTheGrader:
             expected = (0.0, "uses_demo_cell", sentence) if grade_id in uses else (
                 points, "ok")
             assert cells[grade_id][:len(expected)] == expected, (grade_id, cells[grade_id])
+
+
+# -- a property of every graded function: it leaves its arguments as they were ---------------
+
+def _notebook_namespace(assignment):
+    """The master's import cells and solutions, executed as a notebook would."""
+    namespace = {}
+    for cell in master(assignment).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or "demo" in cell.metadata.get("tags", []):
+            continue
+        if meta.get("solution") or (not meta and "import " in cell.source):
+            exec("\n".join(line for line in cell.source.splitlines()
+                           if not line.startswith("%")), namespace)
+    return namespace
+
+
+def _change_in_place(value):
+    """Add 1 to the first float this value holds in place (array, dict, list); True if done."""
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size:
+        value.flat[0] += 1.0
+        return True
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, float):
+                value[key] = item + 1.0
+                return True
+            if _change_in_place(item):
+                return True
+    if isinstance(value, list):
+        return any(_change_in_place(item) for item in value)
+    return False
+
+
+def _mutating(function, changed):
+    """`function`, changed to alter its inputs in place after computing; `changed` counts."""
+    import functools
+
+    @functools.wraps(function)
+    def mutating(*args, **kwargs):
+        result = function(*args, **kwargs)
+        if any(_change_in_place(v) for v in (*args, *kwargs.values())):
+            changed.append(1)
+        return result
+    return mutating
+
+
+def _calls_of(case, name):
+    """Whether `case` calls the notebook function `name`, directly or through a driver."""
+    return case.function == name or any(
+        isinstance(a, dict) and a.get("__global__") == name for a in case.args)
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_the_grader_names_every_graded_function_that_changes_its_arguments(assignment):
+    """Every graded function, called directly or by a driver, that changes its inputs."""
+    namespace = _notebook_namespace(assignment)
+    functions = [n for n in solution_sources(assignment)
+                 if __import__("inspect").isfunction(namespace.get(n))]
+    checked = []
+    for grade_id, make_cases in checks_for(assignment).items():
+        cases = make_cases(case_rng(SEED, grade_id))
+        honest = judge_results(cases, [probe.call_one(c.request(), namespace) for c in cases])
+        assert honest.ok, (grade_id, honest.message)
+        for name in functions:
+            if not any(_calls_of(c, name) for c in cases):
+                continue
+            changed = []
+            altered = {**namespace, name: _mutating(namespace[name], changed)}
+            verdict = judge_results(cases, [probe.call_one(c.request(), altered)
+                                            for c in cases])
+            if not changed:
+                continue  # this cell never hands `name` anything it could change
+            assert verdict.status == "wrong_answer", (grade_id, name, verdict)
+            assert f"{name} modified its argument" in verdict.message, verdict.message
+            checked.append((grade_id, name))
+    assert checked, f"no graded call of {assignment} hands a function data it could change"

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from course_lib import codec, probe
+from course_lib.checking import MODIFIED_ARGUMENT
 
 
 @dataclass
@@ -84,7 +85,7 @@ class RefusedReport(str):
     """
 
 RECORD_KEYS = {"call", "case", "function", "ok", "value", "error", "message", "stage", "where",
-               "seconds"}
+               "seconds", "args_after", "kwargs_after", "arg_names"}
 
 
 def report_problem(report, cases, *, grade_id, nonce):
@@ -175,6 +176,8 @@ def _judge_one(case, record):
         if error == "NameError" and record.get("stage") == "lookup":
             return "not_defined", (f"{message}: keep the function's name and run its cell "
                                    "before the checks")
+        if error == "CheckFailed" and " modified its argument " in message:
+            return "wrong_answer", message  # a driver's call changed the inputs it was given
         if error == "NotImplementedError":
             return "not_implemented", f"{case.student_function()} is not implemented yet"
         if error == "ResultTooLarge":
@@ -185,6 +188,10 @@ def _judge_one(case, record):
                                       "return numbers or plain numpy arrays")
         where = f" at {record['where']}" if record.get("where") else ""
         return "exception", f"{case.function} raised {error}{where}: {message}"
+    changed = _changed_argument(case, record)
+    if changed:
+        return "wrong_answer", MODIFIED_ARGUMENT.format(function=case.student_function(),
+                                                        argument=changed)
     try:
         value = codec.decode(record.get("value"))
     except (TypeError, ValueError, KeyError) as error:
@@ -198,6 +205,26 @@ def _judge_one(case, record):
     except Exception as error:  # a malformed result the judge could not handle
         hint = f"the result could not be checked ({type(error).__name__}: {error})"
     return ("wrong_answer", hint) if hint else None
+
+
+def _changed_argument(case, record):
+    """The name of the first argument the call changed in place (judged from what was sent)."""
+    if ":" in case.function:
+        return None  # a driver builds the student's inputs itself
+    sent = case.request()
+    after = record.get("args_after")
+    names = record.get("arg_names")
+    names = names if isinstance(names, list) else []
+    if isinstance(after, list):
+        for i, (before, now) in enumerate(zip(sent["args"], after, strict=False)):
+            if now is not None and now != before:
+                return str(names[i]) if i < len(names) else f"number {i + 1}"
+    kwargs_after = record.get("kwargs_after")
+    if isinstance(kwargs_after, dict):
+        for key, before in sent["kwargs"].items():
+            if key in kwargs_after and kwargs_after[key] != before:
+                return key
+    return None
 
 
 def run_in_process(assignment, grade_id, namespace, seed=0):
