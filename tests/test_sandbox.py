@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 
 from autograder import sandbox
@@ -61,7 +62,11 @@ def _run_cells(tmp_path, overrides, sources):
             ip=overrides["KernelManager.ip"])
     client = NotebookClient(nb, kernel_name=sandbox.KERNEL_NAME, timeout=120,
                             resources={"metadata": {"path": str(tmp_path)}}, **kwargs)
-    client.execute()
+    try:
+        client.execute()
+    finally:
+        if "km" in kwargs:  # nbclient stops only the kernels it started itself
+            run_sync(kwargs["km"].shutdown_kernel)(now=True)
     return ["".join(o.get("text", "") for o in c.outputs if o.output_type == "stream")
             for c in nb.cells]
 
