@@ -22,6 +22,7 @@ Example
 
 import numpy as np
 
+from course_lib.checking import modified_arguments
 from course_lib.synthetic_loss import SyntheticLoss
 
 GLOBAL_SEEDS = (2024, 4202)
@@ -39,8 +40,9 @@ def _reseed_global_with(seed):
 def plain(value, depth=0):
     """`value` as data the codec can send: containers, floats, ints, strings, float arrays.
 
-    numpy scalars become Python numbers; anything else becomes the string
-    "<TypeName>" so that the judge can name it.
+    numpy scalars become Python numbers and arrays keep their dtype (so that a judge can
+    name float32); anything else, an np.matrix too, becomes the string "<TypeName>" so
+    that the judge can name it.
     """
     if depth > 20:
         return "<too deeply nested>"
@@ -48,8 +50,8 @@ def plain(value, depth=0):
         return value.item()
     if value is None or isinstance(value, (bool, str, int, float)):
         return value
-    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
-        return np.array(value, dtype=np.float64)
+    if type(value) is np.ndarray and value.dtype.kind in "biuf":
+        return np.array(value)
     if isinstance(value, tuple):
         return tuple(plain(v, depth + 1) for v in value)
     if isinstance(value, list):
@@ -125,8 +127,10 @@ def _recorded_search(random_search, loss, space, num_trials, seed, global_k):
 
     _reseed_global(global_k)
     space = {name: tuple(spec) for name, spec in space.items()}
-    returned = random_search(objective, space, num_trials, np.random.default_rng(seed))
-    return {"returned": plain(returned), "calls": calls}
+    args = (objective, space, num_trials, np.random.default_rng(seed))
+    returned, modified = modified_arguments(random_search, args, {},
+                                            lambda: random_search(*args))
+    return {"returned": plain(returned), "calls": calls, "modified": modified}
 
 
 def run_random_search(random_search, space, important, best_position, num_trials, seed):
@@ -145,7 +149,8 @@ def run_random_search(random_search, space, important, best_position, num_trials
     -------
     dict
         "first" and "repeat", each {"returned": what random_search returned,
-        "calls": the params of every objective call, in order}.
+        "calls": the params of every objective call, in order, "modified": the names of
+        the arguments the call changed in place}.
     """
     loss = SyntheticLoss(space, important, best_position)
     return {"first": _recorded_search(random_search, loss, space, num_trials, seed, 0),

@@ -20,27 +20,22 @@ Example
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from course_lib.search_space import from_unit
+from course_lib.search_space import DIMENSIONS, dimension
 
 
 def shown(values, scale):
     """What the axis of a hyperparameter shows: the values, or 1 - beta for 'beta'."""
-    values = np.asarray(values, dtype=np.float64)
-    return 1.0 - values if scale == "beta" else values
-
-
-def _label(name, scale):
-    return f"1 - {name}" if scale == "beta" else name
+    return DIMENSIONS[scale](None, None).shown(values)
 
 
 def setup_axes(ax, space, x, y):
     """Scale, limits and labels of `ax` for hyperparameters x (horizontal) and y (vertical)."""
     for name, set_scale, set_lim, set_label in ((x, ax.set_xscale, ax.set_xlim, ax.set_xlabel),
                                                 (y, ax.set_yscale, ax.set_ylim, ax.set_ylabel)):
-        low, high, scale = space[name]
-        set_scale("linear" if scale == "linear" else "log")
-        set_lim(*sorted(shown([low, high], scale)))
-        set_label(_label(name, scale))
+        dim = dimension(*space[name])
+        set_scale(dim.axis)
+        set_lim(*sorted(dim.shown([dim.low, dim.high])))
+        set_label(dim.label(name))
     return ax
 
 
@@ -66,7 +61,7 @@ def plot_loss_map(ax, loss, space, x, y, *, resolution=80, cmap="viridis_r", lev
     hyperparameter is held at its best value. Returns the contour set.
     """
     u = np.linspace(0.0, 1.0, resolution)
-    grid = {n: from_unit(u, *space[n]) for n in (x, y)}
+    grid = {n: dimension(*space[n]).from_unit(u) for n in (x, y)}
     X, Y = np.meshgrid(grid[x], grid[y])
     others = {n: v for n, v in loss.best_params().items() if n not in (x, y)}
     values = loss.evaluate(**{x: X, y: Y}, **others)

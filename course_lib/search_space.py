@@ -1,16 +1,19 @@
 """Hyperparameter search spaces: a range and a scale for each hyperparameter.
 
-A search space is a dict ``name -> (low, high, scale)``. The scale says which
-coordinate is spread evenly when we search:
+A search space is a dict ``name -> (low, high, scale)`` (the notebook's format). The
+scale says which coordinate is spread evenly when we search; each is a small class,
+and `dimension(low, high, scale)` makes the one a space's entry names:
 
-- ``"linear"``: the value itself (e.g. a dropout rate in [0.1, 0.5]);
-- ``"log"``: ``log10(value)``, for values spanning decades (a learning rate in [1e-4, 1]);
-- ``"beta"``: ``log10(1 - value)``, for averaging constants close to 1 (a momentum
-  beta in [0.9, 0.999]).
+- ``"linear"``, `Linear`: the value itself (e.g. a dropout rate in [0.1, 0.5]);
+- ``"log"``, `LogUniform`: ``log10(value)``, for values spanning decades (a learning
+  rate in [1e-4, 1]), sampled with the notebook's ``sample_log_uniform``;
+- ``"beta"``, `OneMinusLogUniform`: ``log10(1 - value)``, for averaging constants
+  close to 1 (a momentum beta in [0.9, 0.999]), sampled with ``sample_beta``.
 
 `to_unit` maps values to their position u in [0, 1] along that coordinate and
 `from_unit` maps positions back, so the grid of the notebook and the synthetic
-losses treat every scale alike.
+losses treat every scale alike. A dimension's `sample` draws with the sampler it is
+given (the student's, in the notebook): this module holds no sampler of its own.
 
 Example
 -------
@@ -20,12 +23,140 @@ Example
 0.5
 >>> [f"{v:g}" for v in grid_values(space, 4)["learning_rate"]]
 ['0.000316228', '0.00316228', '0.0316228', '0.316228']
+>>> dimension(0.9, 0.999, "beta")
+OneMinusLogUniform(0.9, 0.999)
 """
 
 import numpy as np
 
-SCALES = ("linear", "log", "beta")
-"""The scales a search space may use."""
+
+class Dimension:
+    """One hyperparameter's range [low, high] on its scale (see the subclasses)."""
+
+    scale = ""
+    """The name of the scale in a search space's entries."""
+    sampler = None
+    """The name of the notebook's sampler for this scale (None: rng.uniform)."""
+    formula = ""
+    """A value in terms of its base-10 exponent r, for sentences."""
+
+    def __init__(self, low, high):
+        self.low, self.high = low, high
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.low:g}, {self.high:g})"
+
+    def problem(self):
+        """None, or why (low, high) is no range of this scale."""
+        return None if self.low < self.high else (
+            f"low = {self.low} must be smaller than high = {self.high}")
+
+    def coordinate(self, value, log=np.log10):
+        """The coordinate spread evenly on this scale (`log` = np.log: in natural units)."""
+        raise NotImplementedError
+
+    def value(self, coordinate):
+        """Inverse of `coordinate`."""
+        raise NotImplementedError
+
+    def to_unit(self, value):
+        """Position u of `value` in the range on its scale: 0 at low, 1 at high (elementwise)."""
+        a, b = self.coordinate(self.low), self.coordinate(self.high)
+        return (self.coordinate(value) - a) / (b - a)
+
+    def from_unit(self, u):
+        """The value at position u in [0, 1] of the range (inverse of `to_unit`)."""
+        a, b = self.coordinate(self.low), self.coordinate(self.high)
+        return self.value(a + np.asarray(u, dtype=np.float64) * (b - a))
+
+    def sample(self, size, rng, samplers):
+        """`size` values drawn with `samplers[self.sampler]` (the notebook's function)."""
+        return samplers[self.sampler](self.low, self.high, size, rng)
+
+    def shown(self, values):
+        """What a plot's axis shows for `values`."""
+        return np.asarray(values, dtype=np.float64)
+
+    def label(self, name):
+        """The axis label of hyperparameter `name`."""
+        return name
+
+    axis = "log"
+    """The matplotlib axis scale that spreads `shown` values evenly."""
+
+
+class Linear(Dimension):
+    """Values spread evenly between low and high."""
+
+    scale, axis = "linear", "linear"
+
+    def coordinate(self, value, log=np.log10):
+        return np.asarray(value, dtype=np.float64)
+
+    def value(self, coordinate):
+        return coordinate
+
+    def sample(self, size, rng, samplers=None):
+        return rng.uniform(self.low, self.high, size=size)
+
+
+class LogUniform(Dimension):
+    """10**r with r spread evenly: each decade of the range gets its share."""
+
+    scale, sampler, formula = "log", "sample_log_uniform", "10**r"
+
+    def problem(self):
+        if not self.low > 0:
+            return f"a 'log' range needs 0 < low, got low = {self.low}"
+        return super().problem()
+
+    def coordinate(self, value, log=np.log10):
+        return log(np.asarray(value, dtype=np.float64))
+
+    def value(self, coordinate):
+        return 10.0 ** coordinate
+
+
+class OneMinusLogUniform(Dimension):
+    """1 - 10**r with r spread evenly: each decade of 1 - beta gets its share."""
+
+    scale, sampler, formula = "beta", "sample_beta", "1 - 10**r"
+
+    def problem(self):
+        if not (0 <= self.low and self.high < 1):
+            return "a 'beta' range needs 0 <= low < high < 1"
+        return super().problem()
+
+    def coordinate(self, value, log=np.log10):
+        return log(1.0 - np.asarray(value, dtype=np.float64))
+
+    def value(self, coordinate):
+        return 1.0 - 10.0 ** coordinate
+
+    def shown(self, values):
+        return 1.0 - np.asarray(values, dtype=np.float64)
+
+    def label(self, name):
+        return f"1 - {name}"
+
+
+DIMENSIONS = {cls.scale: cls for cls in (Linear, LogUniform, OneMinusLogUniform)}
+"""The scales a search space may use, by name."""
+
+SCALES = tuple(DIMENSIONS)
+"""The scales' names."""
+
+
+def dimension(low, high, scale):
+    """The `Dimension` of a search space's entry (low, high, scale)."""
+    if scale not in DIMENSIONS:
+        raise ValueError(f"scale must be one of {SCALES}, not {scale!r}")
+    return DIMENSIONS[scale](low, high)
+
+
+def dimensions(space):
+    """{name: Dimension}: a search space in the notebook's format, converted once."""
+    return {name: dimension(*spec) for name, spec in space.items()}
 
 
 def check_space(space):
@@ -35,33 +166,20 @@ def check_space(space):
     for name, spec in space.items():
         if not isinstance(spec, (tuple, list)) or len(spec) != 3:
             raise ValueError(f"{name!r}: expected (low, high, scale), got {spec!r}")
-        low, high, scale = spec
-        if scale not in SCALES:
-            raise ValueError(f"{name!r}: scale must be one of {SCALES}, not {scale!r}")
-        if not low < high:
-            raise ValueError(f"{name!r}: low = {low} must be smaller than high = {high}")
-        if scale == "log" and not low > 0:
-            raise ValueError(f"{name!r}: a 'log' range needs 0 < low, got low = {low}")
-        if scale == "beta" and not (0 <= low and high < 1):
-            raise ValueError(f"{name!r}: a 'beta' range needs 0 <= low < high < 1")
+        try:
+            problem = dimension(*spec).problem()
+        except ValueError as error:
+            problem = str(error)
+        if problem:
+            raise ValueError(f"{name!r}: {problem}")
 
 
-def coordinate(value, scale):
-    """The coordinate that is spread evenly on `scale`: value, log10(value) or log10(1 - value)."""
-    value = np.asarray(value, dtype=np.float64)
-    if scale == "linear":
-        return value
-    if scale == "log":
-        return np.log10(value)
-    return np.log10(1.0 - value)
+def coordinate(value, scale, log=np.log10):
+    """The coordinate that is spread evenly on `scale`: value, log10(value) or log10(1 - value).
 
-
-def _inverse(c, scale):
-    if scale == "linear":
-        return c
-    if scale == "log":
-        return 10.0 ** c
-    return 1.0 - 10.0 ** c
+    `log=np.log` gives it in natural units (to recognise a sampler's mix-up of the bases).
+    """
+    return DIMENSIONS[scale](None, None).coordinate(value, log=log)
 
 
 def to_unit(value, low, high, scale):
@@ -70,14 +188,12 @@ def to_unit(value, low, high, scale):
     Works elementwise on arrays. For "beta" the coordinate log10(1 - value)
     decreases with the value; u still runs from 0 at low to 1 at high.
     """
-    a, b = coordinate(low, scale), coordinate(high, scale)
-    return (coordinate(value, scale) - a) / (b - a)
+    return dimension(low, high, scale).to_unit(value)
 
 
 def from_unit(u, low, high, scale):
     """The value at position u in [0, 1] of the range (inverse of `to_unit`)."""
-    a, b = coordinate(low, scale), coordinate(high, scale)
-    return _inverse(a + np.asarray(u, dtype=np.float64) * (b - a), scale)
+    return dimension(low, high, scale).from_unit(u)
 
 
 def grid_values(space, points_per_axis):
@@ -88,4 +204,4 @@ def grid_values(space, points_per_axis):
     """
     check_space(space)
     u = (np.arange(points_per_axis) + 0.5) / points_per_axis
-    return {name: from_unit(u, low, high, scale) for name, (low, high, scale) in space.items()}
+    return {name: dim.from_unit(u) for name, dim in dimensions(space).items()}

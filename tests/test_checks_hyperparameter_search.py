@@ -296,14 +296,19 @@ def test_search_problem_reads_malformed_results():
         return {"first": first, "repeat": base["repeat"]}
 
     cases = [
-        (with_returned(best), "the pair (best, trials)"),
+        (with_returned(best), "should be a tuple of 2 values, not a dict"),
+        (with_returned([best, trials]), "should be a tuple of 2 values, not a list"),
         (with_returned((best, tuple(trials))), "should be a list"),
         (with_returned((best, trials[:4])), "4 entries"),
         (with_returned((best, trials), calls=base["first"]["calls"] * 2), "called 10 times"),
         (with_returned((best, [{**t, "loss": 0.0} for t in trials])), "objective's value"),
         (with_returned((best, [{k: v for k, v in t.items() if k != "loss"} for t in trials])),
          "keys"),
-        (with_returned((best, [{**t, "alpha": "<ndarray>"} for t in trials])), "plain numbers"),
+        (with_returned((best, [{**t, "alpha": "<ndarray>"} for t in trials])),
+         "trial['alpha'] should be a float, not a str"),
+        (with_returned((best, [{**t, "alpha": np.array([t["alpha"]])} for t in trials])),
+         "trial['alpha'] is an array of shape (1,): return a float"),
+        (with_returned((best, [{**t, "alpha": True} for t in trials])), "is a bool"),
         (with_returned(({**best, "alpha": best["alpha"] * 1.5}, trials)), "one of the trials"),
     ]
     for run, words in cases:
@@ -361,13 +366,28 @@ def test_visible_checks_pass_on_the_reference(capsys):
     assert "r in [-4.00, -3.00]:  25.4%" in out and "zoom: the new ranges" in out
 
 
+def _same(a, b):
+    """Frozen values equal the reference's: arrays, spaces, lists and dicts of them."""
+    if isinstance(a, dict):
+        return set(a) == set(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and not isinstance(a[-1], str):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, tuple):  # (low, high, scale)
+        return a[2] == b[2] and np.allclose(a[:2], b[:2], rtol=1e-14, atol=0)
+    return np.allclose(a, b, rtol=1e-14, atol=0)
+
+
 def test_visible_constants_are_the_references():
-    assert np.allclose(ref.sample_log_uniform(1e-4, 1.0, 5, np.random.default_rng(0)),
-                       checks.FIRST_LOG_SAMPLES, rtol=1e-14)
-    assert np.allclose(ref.sample_beta(0.9, 0.999, 5, np.random.default_rng(0)),
-                       checks.FIRST_BETA_SAMPLES, rtol=1e-14)
-    expected = ref.zoom(checks.ZOOM_TRIALS, checks.ZOOM_SPACE, top=3, margin=0.1)
-    assert zoom_mismatch(expected, checks.ZOOM_EXPECTED, {}) is None
+    """Every frozen value of the visible checks (mistakes' results too) is the reference's."""
+    for name, value in ref.visible_values().items():
+        assert _same(getattr(checks, name), value), name
+
+
+def test_every_zoom_mistake_has_a_hint_and_a_visible_value():
+    zoom_mistakes = {m for m, (f, _) in ref.MISTAKES.items() if f == "zoom"}
+    assert set(ref.MISTAKES) <= set(checks.HINTS)
+    for _expected, variants in checks.ZOOM_EXPECTED:
+        assert set(variants) == zoom_mistakes
 
 
 def test_visible_checks_name_the_mistakes():

@@ -10,15 +10,18 @@ also graded end to end through `python -m autograder grade`, MORE_MISTAKES only 
 import numpy as np
 import pytest
 
+from autograder.reference import hyperparameter_search as ref
+from course_lib.checking import MODIFIED_ARGUMENT, CheckFailed
+from course_lib.checks import hyperparameter_search as checks
 from course_lib.search_space import from_unit, to_unit
 from tests.helpers import (
-    assert_fails_exactly,
     assert_feedback_hides_hidden_tests,
     assert_full_marks,
     assert_loses_exactly,
     assert_untouched_scores_zero,
     grade_class,
     in_process_failures,
+    solution_sources,
 )
 
 A = "01_hyperparameter_search"
@@ -91,7 +94,7 @@ RIGHT = {
     new_space = {}
     for name, (low, high, scale) in space.items():
         c = np.array([to_c[scale](t[name]) for t in kept])
-        w = c.max() - c.min()
+        w = c.max() - c.min() or abs(to_c[scale](high) - to_c[scale](low))
         ends = sorted([back[scale](c.min() - margin * w), back[scale](c.max() + margin * w)])
         new_space[name] = (max(ends[0], low), min(ends[1], high), scale)
     return new_space
@@ -270,27 +273,113 @@ def random_search(objective, space, num_trials, rng):
 }
 
 
+def _flagged(mistake):
+    """The solution cell of a mistake the reference reproduces with keyword flags."""
+    function, flags = ref.MISTAKES[mistake]
+    return {function: f"from autograder.reference.hyperparameter_search import {function} as _r\n"
+                      f"def {function}(*args, **kwargs):\n"
+                      f"    return _r(*args, **kwargs, **{flags!r})\n"}
+
+
+CONTAINERS = {
+    "log_returns_a_list": (
+        _log("    a, b = np.log10(low), np.log10(high)\n"
+             "    return [10 ** rng.uniform(a, b) for _ in range(size)]\n"),
+        {"test_sample_log_uniform": "sample_log_uniform is a list: return a numpy array",
+         "test_sample_log_uniform_rng": "sample_log_uniform is a list: return a numpy array"}),
+    "beta_float32": (
+        _beta("    r = rng.uniform(np.log10(1 - high), np.log10(1 - low), size=size)\n"
+              "    return (1 - 10 ** r).astype(np.float32)\n"),
+        {"test_sample_beta": "sample_beta is float32, which keeps about 7 digits",
+         "test_sample_beta_rng": "sample_beta is float32, which keeps about 7 digits"}),
+    "search_returns_a_list": (
+        {"random_search": _SAMPLE_ONE + "    return [min(trials, key=lambda t: t['loss']), "
+                                        "trials]\n"},
+        {"test_random_search": "should be a tuple of 2 values, not a list"}),
+    "zoom_ends_are_arrays": (
+        {"zoom": _ZOOM_HEAD + "    kept = sorted(trials, key=lambda t: t['loss'])[:top]\n"
+         + _ZOOM_BODY.replace("(float(from_unit(lo", "(np.array(from_unit(lo")},
+        {"test_zoom": "is an array of shape (): return a float"}),
+}
+"""A result of the wrong container, one per graded function: each gets its own sentence."""
+
+MUTATIONS = {
+    "zoom_sorts_trials_in_place": (
+        {"zoom": _ZOOM_HEAD + "    trials.sort(key=lambda t: t['loss'])\n    kept = trials[:top]\n"
+         + _ZOOM_BODY},
+        {"test_zoom": MODIFIED_ARGUMENT.format(function="zoom", argument="trials")}),
+    "zoom_writes_into_space": (
+        {"zoom": _ZOOM_HEAD + "    kept = sorted(trials, key=lambda t: t['loss'])[:top]\n"
+         + _ZOOM_BODY.replace("    new_space = {}\n", "    new_space = space\n")},
+        {"test_zoom": MODIFIED_ARGUMENT.format(function="zoom", argument="space")}),
+    "search_turns_specs_into_lists": (
+        {"random_search": _SAMPLE_ONE.replace(
+            "    trials = []\n", "    trials = []\n    for name in space:\n"
+                                 "        space[name] = list(space[name])\n", 1)
+         + "    return min(trials, key=lambda t: t['loss']), trials\n"},
+        {"test_random_search": MODIFIED_ARGUMENT.format(function="random_search",
+                                                        argument="space")}),
+}
+"""Graded functions that change their arguments in place (the samplers' are numbers)."""
+
+FROM_REFERENCE = {mistake: (_flagged(mistake), {f"test_{function}": checks.HINTS[mistake]})
+                  for mistake, (function, _) in ref.MISTAKES.items()}
+"""The mistakes of the reference's catalogue, with their hints from the one published home."""
+
 NOTEBOOK_IMPORTS = {"to_unit": to_unit, "from_unit": from_unit}
 """What the notebook's import cell gives the solution cells."""
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-@pytest.mark.parametrize("student", sorted(RIGHT))
-def test_right_variants_pass_every_case(student, seed):
-    with np.errstate(all="ignore"):
-        assert in_process_failures(A, RIGHT[student], seed, NOTEBOOK_IMPORTS) == {}
+CATALOGUE = {**MISTAKES, **MORE_MISTAKES, **CONTAINERS, **MUTATIONS, **FROM_REFERENCE}
+"""Every declared mistake: (replaced solution cells, {grade_id it fails: hint or None})."""
 
 
-ALL_MISTAKES = {**MISTAKES, **MORE_MISTAKES}
+def _functions(sources):
+    """The notebook's functions, the master's with `sources` replacing solution cells."""
+    namespace = {"np": np, **NOTEBOOK_IMPORTS}
+    for source in {**solution_sources(A), **sources}.values():
+        exec(source, namespace)
+    return namespace
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-@pytest.mark.parametrize("student", sorted(ALL_MISTAKES))
-def test_each_mistake_fails_exactly_its_cases(student, seed):
-    sources, expected = ALL_MISTAKES[student]
-    with np.errstate(all="ignore"):
-        failed = in_process_failures(A, sources, seed, NOTEBOOK_IMPORTS)
-    assert_fails_exactly(failed, expected, hinted_statuses=("wrong_answer",))
+def _check(grade_id):
+    """The visible check of a graded cell and the name of the function it is given."""
+    name = grade_id.removeprefix("test_")
+    return getattr(checks, f"check_{name}"), name.removesuffix("_rng").removesuffix("_errors")
+
+
+def _names(message, hint):
+    """Whether `message` holds `hint` (a template's fixed parts, around {name})."""
+    return all(part in message for part in hint.split("{name}") if part.strip())
+
+
+@pytest.mark.parametrize("student", sorted({**CATALOGUE, **RIGHT, "master": ({}, {})}))
+def test_both_layers_name_each_mistake_alike(student, capsys):
+    """The visible check fails exactly the cells the grader fails (over several seeds), with
+    the same hint; every other visible check passes. Right variants pass both layers."""
+    sources, expected = CATALOGUE.get(student) or (RIGHT.get(student, {}), {})
+    namespace = _functions(sources)
+    for grade_id in FULL:
+        check, name = _check(grade_id)
+        with np.errstate(all="ignore"):
+            if grade_id not in expected:
+                check(namespace[name])
+                continue
+            with pytest.raises(Exception) as caught:
+                check(namespace[name])
+        hint = expected[grade_id]
+        if hint:
+            assert caught.type is CheckFailed, (grade_id, caught.value)
+            assert _names(str(caught.value), hint), (grade_id, str(caught.value))
+    for seed in (0, 1, 2):
+        with np.errstate(all="ignore"):
+            failed = in_process_failures(A, sources, seed, NOTEBOOK_IMPORTS)
+        assert set(failed) == set(expected), (seed, {g: v.message for g, v in failed.items()})
+        for grade_id, hint in expected.items():
+            verdict = failed[grade_id]
+            assert not hint or (verdict.status == "wrong_answer"
+                                and _names(verdict.message, hint)), (seed, verdict)
+    capsys.readouterr()
 
 
 END_TO_END_RIGHT = ["beta_through_log_uniform", "zoom_in_exponents"]

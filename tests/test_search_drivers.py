@@ -18,7 +18,8 @@ def test_doctests():
 def test_plain_converts_numpy_and_names_objects():
     value = plain({"a": np.float64(1.5), "b": (np.int64(2), [np.arange(3)]), "c": object()})
     assert value["a"] == 1.5 and type(value["a"]) is float
-    assert value["b"][0] == 2 and value["b"][1][0].dtype == np.float64
+    assert value["b"][0] == 2 and value["b"][1][0].dtype == np.int64  # dtypes are kept
+    assert plain(np.matrix([[1.0]])) == "<matrix>"
     assert value["c"] == "<object>"
     codec.dumps(value)  # sendable
 

@@ -29,6 +29,7 @@ from course_lib.checks.hyperparameter_search import (
     zoom_mismatch,
     zoom_problem,
 )
+from course_lib.search_space import DIMENSIONS
 from course_lib.synthetic_loss import LECTURE_SPACE, SyntheticLoss
 
 DRAW = "course_lib.search_drivers:draw_samples"
@@ -38,8 +39,9 @@ SEARCH = "course_lib.search_drivers:run_random_search"
 SIZE = 2000
 """Samples per distribution case: a wrong scale misses its share by 20+ standard deviations."""
 
-SAMPLERS = {"log": ("sample_log_uniform", ref.sample_log_uniform),
-            "beta": ("sample_beta", ref.sample_beta)}
+SAMPLERS = {scale: (dim.sampler, ref.SAMPLERS[dim.sampler])
+            for scale, dim in DIMENSIONS.items() if dim.sampler}
+"""scale -> (the notebook's sampler, the reference's)."""
 
 
 def _seed(rng):
@@ -177,14 +179,6 @@ def random_search_cases(rng):
             _search_case("with few trials", _mixed_space(rng), "beta", 4, rng)]
 
 
-def _widened(trials, space, top, margin, unit_scale):
-    """What zoom returns when it widens every range in linear units (`unit_scale` "linear")
-    or not at all (margin 0): the grader's models of two mistakes."""
-    scaled = {n: (lo, hi, unit_scale or s) for n, (lo, hi, s) in space.items()}
-    result = ref.zoom(trials, scaled, top=top, margin=margin)
-    return {n: (lo, hi, space[n][2]) for n, (lo, hi, _) in result.items()}
-
-
 def _zoom_trials(space, num_trials, top, margin, rng):
     """Random trials on a synthetic loss, such that the best trial sets an end of a new range."""
     while True:
@@ -197,20 +191,33 @@ def _zoom_trials(space, num_trials, top, margin, rng):
             trials.append({**params, "loss": loss(params)})
         ranked = sorted(trials, key=lambda t: t["loss"])
         without_best = ref.zoom(ranked[1:], space, top=top, margin=margin)
-        if any(not lo <= ranked[0][n] <= hi for n, (lo, hi, _) in without_best.items()):
+        if any(not lo <= ranked[0][n] <= hi for n, (lo, hi, _) in without_best.items()) and (
+                _tells_apart(trials, space, top, margin)):
             return trials
 
 
-def _zoom_case(label, space, num_trials, top, margin, rng):
-    trials = _zoom_trials(space, num_trials, top, margin, rng)
+def _tells_apart(trials, space, top, margin):
+    """Whether every zoom mistake that can show on `space` gives another space than the rule."""
     expected = ref.zoom(trials, space, top=top, margin=margin)
-    variants = {
-        "widen each range on its own scale: for a 'log' hyperparameter add margin x span in "
-        "log10 units, for 'beta' in log10(1 - beta) units":
-            _widened(trials, space, top, margin, "linear"),
-        "widen the span of the `top` best trials by margin x span on each side":
-            _widened(trials, space, top, 0.0, None),
-    }
+    scales = {scale for _, _, scale in space.values()}
+    return all(zoom_mismatch(variant, expected, {}) is not None
+               for mistake, variant in ref.zoom_variants(trials, space, top, margin).items()
+               if mistake != "zoom_zero_width_when_tied"
+               and (mistake != "zoom_beta_in_log_beta" or "beta" in scales))
+
+
+def _tied(trials, top, name):
+    """The trials with the `top` best sharing the best trial's value of `name`."""
+    ranked = sorted(trials, key=lambda t: t["loss"])
+    return [{**t, name: ranked[0][name]} if i < top else t for i, t in enumerate(ranked)]
+
+
+def _zoom_case(label, space, num_trials, top, margin, rng, *, tie=None):
+    trials = _zoom_trials(space, num_trials, top, margin, rng)
+    if tie:
+        trials = _tied(trials, top, tie)
+    expected = ref.zoom(trials, space, top=top, margin=margin)
+    variants = ref.zoom_variants(trials, space, top, margin)
 
     def judge(new_space):
         return (zoom_problem(new_space, trials, space, top)
@@ -220,12 +227,14 @@ def _zoom_case(label, space, num_trials, top, margin, rng):
 
 
 def zoom_cases(rng):
-    """The new ranges contain the best trials, shrink, and follow the rule exactly."""
+    """The new ranges contain the best trials, shrink, and follow the rule exactly (ties too)."""
     return [_zoom_case("on 30 trials over the lecture's (alpha, epsilon)", LECTURE_SPACE, 30, 5,
                        0.1, rng),
             _zoom_case("on 40 trials over a log, a beta and a linear range", _mixed_space(rng),
                        40, 4, 0.25, rng),
-            _zoom_case("with a wide margin", _mixed_space(rng), 25, 3, 1.0, rng)]
+            _zoom_case("with a wide margin", _mixed_space(rng), 25, 3, 1.0, rng),
+            _zoom_case("where the top trials share their keep_prob", _mixed_space(rng), 20, 4,
+                       0.2, rng, tie="keep_prob")]
 
 
 CHECKS = {

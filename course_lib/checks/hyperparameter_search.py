@@ -22,14 +22,19 @@ import math
 
 import numpy as np
 
-from course_lib.checking import CheckFailed
+from course_lib.checking import (
+    MODIFIED_ARGUMENT,
+    CheckFailed,
+    contract_problem,
+    guards_arguments,
+)
 from course_lib.search_drivers import (
     draw_across_seeds,
     draw_samples,
     run_random_search,
     value_errors,
 )
-from course_lib.search_space import coordinate, from_unit, to_unit
+from course_lib.search_space import DIMENSIONS, coordinate, from_unit, to_unit
 from course_lib.synthetic_loss import SyntheticLoss
 
 SHARE_SIGMAS = 6.0
@@ -52,7 +57,7 @@ less than 3 % of the values there)."""
 RTOL = 1e-9
 """Relative tolerance of exact comparisons (values computed by the same formula)."""
 
-WHAT = {"log": "sample_log_uniform", "beta": "sample_beta"}
+WHAT = {scale: dim.sampler for scale, dim in DIMENSIONS.items() if dim.sampler}
 SMALLER_FIRST = {"sample_log_uniform": "[log10(low), log10(high)]",
                  "sample_beta": "[log10(1 - high), log10(1 - low)]"}
 """The range of the exponent r of each sampler, smaller bound first."""
@@ -134,8 +139,13 @@ def array_problem(x, size, name):
         else:
             hint = ""
         return f"{name} raised ValueError for valid bounds ({message}){hint}"
-    if not isinstance(x, np.ndarray):
-        return f"{name} should return a numpy array, not a {type(x).__name__}"
+    if isinstance(x, str) and x.startswith("<") and x != "<matrix>":  # an object, not data
+        return f"the result of {name} should be a numpy array, not a {x[1:-1]}"
+    if isinstance(x, str) and x == "<matrix>":  # what `plain` sends for an np.matrix
+        x = np.matrix([[0.0]])
+    problem = contract_problem(x, np.zeros(1), name=f"the result of {name}")
+    if problem:
+        return problem
     if size is not None and x.shape != (size,):
         if x.size == size:
             return (f"the samples have shape {x.shape} but should have shape ({size},): "
@@ -149,12 +159,12 @@ def array_problem(x, size, name):
 
 def _exp_hint(scale):
     return ("the samples look like np.exp(r) where 10**r is meant: r is a base-10 exponent, so "
-            "the samples are " + ("10**r" if scale == "log" else "1 - 10**r"))
+            "the samples are " + DIMENSIONS[scale].formula)
 
 
 def _natural_exponent(x, scale):
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log(x) if scale == "log" else np.log(1.0 - x)
+        return coordinate(x, scale, log=np.log)
 
 
 def _out_of_range_problem(x, low, high, scale):
@@ -315,6 +325,34 @@ def _describe(value):
     return f"a {type(value).__name__}"
 
 
+HINTS = {
+    "search_keeps_worst": "best is the trial with the highest loss: a loss is to be minimised, "
+                          "so keep the trial with the lowest one (min, not max)",
+    "search_values_are_arrays": contract_problem(np.zeros(1), 0.0, name="{name}"),
+    "zoom_linear_units": "widen each range on its own scale: for a 'log' hyperparameter add "
+                         "margin x span in log10 units, for 'beta' in log10(1 - beta) units (in "
+                         "linear units the lower end of a learning rate could fall to 0 or below)",
+    "zoom_no_margin": "widen the span of the `top` best trials by margin x span on each side",
+    "zoom_top_plus_one": "the new ranges span the top + 1 best trials: keep exactly `top` of them "
+                         "(sorted by loss, then [:top])",
+    "zoom_beta_in_log_beta": "for a 'beta' hyperparameter work in log10(1 - beta), not in "
+                             "log10(beta): near 1 what matters is the window 1/(1 - beta)",
+    "zoom_margin_of_old_range": "widen by margin x the span of the `top` best trials, not margin "
+                                "x the old range (that is only for top trials sharing a value)",
+    "zoom_zero_width_when_tied": "new_space[{name}] has zero width: its top trials share a value; "
+                                 "widen by margin x the old range instead (on its scale), so "
+                                 "that the new range is never empty",
+}
+"""The hint of each mistake of `autograder.reference.hyperparameter_search.MISTAKES`, by id.
+
+Both layers show exactly these (`{name}` is the hyperparameter or the trial's entry).
+The sampler mistakes are named by the diagnoses above (`sample_problem`, ...).
+"""
+
+ZOOM_RULE = ("the new ranges do not follow the rule: on each hyperparameter's scale, span the "
+             "`top` best trials, widen by margin x that span on each side, clip to the old range")
+
+
 def _trial_problem(trial, names):
     if not isinstance(trial, dict):
         return f"each trial should be a dict, not {_describe(trial)}"
@@ -322,9 +360,9 @@ def _trial_problem(trial, names):
         return (f"a trial has keys {sorted(trial)}; it should have one per hyperparameter "
                 f"{sorted(names)} and 'loss'")
     for key, value in trial.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return (f"trial[{key!r}] is {_describe(value)}; store plain numbers "
-                    "(e.g. float(values[i]))")
+        problem = contract_problem(value, 0.0, name=f"trial[{key!r}]")
+        if problem:
+            return problem
     return None
 
 
@@ -335,8 +373,12 @@ def _same_trial(a, b):
 def search_problem(run, space, num_trials, loss):
     """None, or what is wrong with a `run_random_search` result on the objective `loss`."""
     returned, calls = run["first"]["returned"], run["first"]["calls"]
-    if not (isinstance(returned, (tuple, list)) and len(returned) == 2):
-        return f"random_search should return the pair (best, trials), not {_describe(returned)}"
+    if run["first"].get("modified"):
+        return MODIFIED_ARGUMENT.format(function="random_search",
+                                        argument=run["first"]["modified"][0])
+    problem = contract_problem(returned, (None, None), name="random_search's result (best, trials)")
+    if problem:
+        return problem
     best, trials = returned
     if not isinstance(trials, list):
         return f"trials should be a list of dicts (one per trial), not {_describe(trials)}"
@@ -346,7 +388,7 @@ def search_problem(run, space, num_trials, loss):
     if len(trials) != num_trials:
         return f"trials has {len(trials)} entries for num_trials = {num_trials}"
     names = list(space)
-    for trial in [best, *trials]:
+    for trial in [*trials, best]:
         problem = _trial_problem(trial, names)
         if problem:
             return problem if trial is not best else f"best: {problem}"
@@ -367,8 +409,7 @@ def search_problem(run, space, num_trials, loss):
         if num_trials >= 100:
             share = float(np.mean(to_unit(values, low, high, scale) < 0.5))
             if abs(share - 0.5) > HALF_BAND:
-                sampler = {"linear": "rng.uniform(low, high)", "log": "sample_log_uniform",
-                           "beta": "sample_beta"}[scale]
+                sampler = DIMENSIONS[scale].sampler or "rng.uniform(low, high)"
                 return (f"{share:.0%} of the values of {name!r} lie in the lower half of its "
                         f"range on its {scale!r} scale, where about half belong: sample "
                         f"{scale!r} hyperparameters with {sampler}")
@@ -377,8 +418,7 @@ def search_problem(run, space, num_trials, loss):
         return "best should be one of the trials (the same dict of values and loss)"
     if best["loss"] > losses.min():
         if best["loss"] >= losses.max():
-            return ("best is the trial with the highest loss: a loss is to be minimised, so keep "
-                    "the trial with the lowest one (min, not max)")
+            return HINTS["search_keeps_worst"]
         return "best is not the trial with the lowest loss"
     repeat = run["repeat"]["returned"]
     if not (isinstance(repeat, (tuple, list)) and len(repeat) == 2
@@ -396,9 +436,10 @@ def _spec_problem(name, spec, scale):
     low, high, new_scale = spec
     if new_scale != scale:
         return f"new_space[{name!r}] should keep the scale {scale!r}, not {new_scale!r}"
-    for value in (low, high):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return f"the ends of new_space[{name!r}] should be numbers, not {_describe(value)}"
+    for end, value in (("low", low), ("high", high)):
+        problem = contract_problem(value, 0.0, name=f"the {end} end of new_space[{name!r}]")
+        if problem:
+            return problem
     return None
 
 
@@ -406,8 +447,8 @@ def zoom_problem(new_space, trials, space, top):
     """None, or what is wrong with `zoom`'s answer, judged by its properties alone.
 
     The new range of every hyperparameter must keep its scale, lie inside the
-    old range, contain the `top` best trials (the best one above all), and the
-    space as a whole must shrink.
+    old range, be wider than a point, contain the `top` best trials (the best one above
+    all), and the space as a whole must shrink.
     """
     if not isinstance(new_space, dict):
         return f"zoom should return a dict name -> (low, high, scale), not {_describe(new_space)}"
@@ -436,6 +477,8 @@ def zoom_problem(new_space, trials, space, top):
                     "loss): sort the trials by loss in increasing order and keep the first `top`")
         if not all(inside(trial[name]) for trial in ranked[:top]):
             return f"the new range of {name!r} does not contain all of the `top` best trials"
+        if new_low == new_high:
+            return HINTS["zoom_zero_width_when_tied"].format(name=repr(name))
         unchanged = unchanged and np.isclose(new_low, low, rtol=RTOL) and np.isclose(
             new_high, high, rtol=RTOL)
     if unchanged:
@@ -445,21 +488,20 @@ def zoom_problem(new_space, trials, space, top):
 
 
 def zoom_mismatch(new_space, expected, variants):
-    """None if new_space matches `expected`; else the hint of the variant it matches.
+    """None if new_space matches `expected`; else the hint of the mistake it matches.
 
-    `variants` maps a hint to the space a known mistake produces; when none
-    matches, the sentence is the rule itself.
+    `variants` maps a mistake id of `HINTS` to the space that mistake produces; when
+    none matches, the sentence is the rule itself.
     """
     def same(a, b):
         return all(np.allclose(a[n][:2], b[n][:2], rtol=RTOL, atol=0) for n in b)
 
     if same(new_space, expected):
         return None
-    for hint, variant in variants.items():
+    for mistake, variant in variants.items():
         if same(new_space, variant):
-            return hint
-    return ("the new ranges do not follow the rule: on each hyperparameter's scale, span the "
-            "`top` best trials, widen by margin x that span on each side, clip to the old range")
+            return HINTS[mistake]
+    return ZOOM_RULE
 
 
 # ---------------------------------------------------------------------------------------------
@@ -531,31 +573,37 @@ def _check_errors(sampler, scale):
     print(f"{name}: ValueError exactly when {rule} fails.")
 
 
+@guards_arguments
 def check_sample_log_uniform(sample_log_uniform):
     """Check sample_log_uniform on [1e-4, 1]: shape, bounds, share of each decade."""
     _check_distribution(sample_log_uniform, "log")
 
 
+@guards_arguments
 def check_sample_log_uniform_rng(sample_log_uniform):
     """Check that sample_log_uniform draws from its rng argument only."""
     _check_rng(sample_log_uniform, "log")
 
 
+@guards_arguments
 def check_sample_log_uniform_errors(sample_log_uniform):
     """Check that sample_log_uniform raises ValueError unless 0 < low < high."""
     _check_errors(sample_log_uniform, "log")
 
 
+@guards_arguments
 def check_sample_beta(sample_beta):
     """Check sample_beta on [0.9, 0.999]: shape, bounds, share of each slice of log10(1 - beta)."""
     _check_distribution(sample_beta, "beta")
 
 
+@guards_arguments
 def check_sample_beta_rng(sample_beta):
     """Check that sample_beta draws from its rng argument only."""
     _check_rng(sample_beta, "beta")
 
 
+@guards_arguments
 def check_sample_beta_errors(sample_beta):
     """Check that sample_beta raises ValueError unless 0 <= low < high < 1."""
     _check_errors(sample_beta, "beta")
@@ -566,6 +614,7 @@ CHECK_SPACE = {"learning_rate": (1e-4, 1.0, "log"), "beta": (0.9, 0.999, "beta")
 CHECK_BEST = {"learning_rate": 0.3, "beta": 0.6, "keep_prob": 0.5}
 
 
+@guards_arguments
 def check_random_search(random_search):
     """Check random_search on a synthetic loss: trials, best, scales, use of rng."""
     for num_trials in (200, 3):
@@ -592,36 +641,108 @@ ZOOM_TRIALS = [
 ]
 """Six trials; the best three have learning rates 0.005 ... 0.05 and betas 0.9 ... 0.98."""
 
-ZOOM_EXPECTED = {
-    "learning_rate": (0.003971641173621406, 0.06294627058970836, "log"),
-    "beta": (0.9, 0.9829732015495843, "beta"),
-    "keep_prob": (0.6799999999999999, 0.92, "linear"),
-}
-"""zoom(ZOOM_TRIALS, ZOOM_SPACE, top=3, margin=0.1)."""
+TIED_TRIALS = [
+    {"learning_rate": 0.01, "beta": 0.99, "keep_prob": 0.8, "loss": 0.20},
+    {"learning_rate": 0.3, "beta": 0.9, "keep_prob": 0.6, "loss": 0.90},
+    {"learning_rate": 0.002, "beta": 0.95, "keep_prob": 0.8, "loss": 0.25},
+    {"learning_rate": 0.05, "beta": 0.998, "keep_prob": 0.8, "loss": 0.30},
+    {"learning_rate": 0.0005, "beta": 0.92, "keep_prob": 0.55, "loss": 0.70},
+]
+"""Five trials whose best three share keep_prob = 0.8 (the rule's other case)."""
 
-ZOOM_VARIANTS = {
-    "widen each range on its own scale: for a 'log' hyperparameter add margin x span in log10 "
-    "units, for 'beta' in log10(1 - beta) units (in linear units the lower end of a learning "
-    "rate could fall to 0 or below)": {
-        "learning_rate": (0.0005, 0.0545, "log"),
-        "beta": (0.9, 0.988, "beta"),
-        "keep_prob": (0.68, 0.92, "linear"),
-    },
-    "widen the span of the `top` best trials by margin x span on each side": {
-        "learning_rate": (0.005, 0.05, "log"),
-        "beta": (0.9, 0.98, "beta"),
-        "keep_prob": (0.7, 0.9, "linear"),
-    },
-}
-"""What two known mistakes return on the example."""
+ZOOM_INPUTS = [(ZOOM_TRIALS, ZOOM_SPACE, 3, 0.1), (TIED_TRIALS, ZOOM_SPACE, 3, 0.25)]
+"""(trials, space, top, margin) of the visible zoom cases."""
+
+ZOOM_EXPECTED = [
+    ({
+         'learning_rate': (0.003971641173621406, 0.06294627058970836, 'log'),
+         'beta': (0.9, 0.9829732015495843, 'beta'),
+         'keep_prob': (0.6799999999999999, 0.92, 'linear'),
+     },
+     {
+         'zoom_linear_units': {
+             'learning_rate': (0.0004999999999999998, 0.0545, 'log'),
+             'beta': (0.9, 0.988, 'beta'),
+             'keep_prob': (0.6799999999999999, 0.92, 'linear'),
+         },
+         'zoom_no_margin': {
+             'learning_rate': (0.004999999999999999, 0.049999999999999996, 'log'),
+             'beta': (0.9, 0.98, 'beta'),
+             'keep_prob': (0.7, 0.9, 'linear'),
+         },
+         'zoom_top_plus_one': {
+             'learning_rate': (0.0031547867224009647, 0.7924465962305569, 'log'),
+             'beta': (0.9, 0.9920567176527572, 'beta'),
+             'keep_prob': (0.57, 0.93, 'linear'),
+         },
+         'zoom_beta_in_log_beta': {
+             'learning_rate': (0.003971641173621406, 0.06294627058970836, 'log'),
+             'beta': (0.9, 0.9883811003756329, 'beta'),
+             'keep_prob': (0.6799999999999999, 0.92, 'linear'),
+         },
+         'zoom_margin_of_old_range': {
+             'learning_rate': (0.0019905358527674863, 0.12559432157547895, 'log'),
+             'beta': (0.9, 0.9873808531103961, 'beta'),
+             'keep_prob': (0.6499999999999999, 0.95, 'linear'),
+         },
+         'zoom_zero_width_when_tied': {
+             'learning_rate': (0.003971641173621406, 0.06294627058970836, 'log'),
+             'beta': (0.9, 0.9829732015495843, 'beta'),
+             'keep_prob': (0.6799999999999999, 0.92, 'linear'),
+         },
+     }),
+    ({
+         'learning_rate': (0.000894427190999916, 0.11180339887498947, 'log'),
+         'beta': (0.9, 0.999, 'beta'),
+         'keep_prob': (0.675, 0.925, 'linear'),
+     },
+     {
+         'zoom_linear_units': {
+             'learning_rate': (0.0001, 0.062, 'log'),
+             'beta': (0.938, 0.999, 'beta'),
+             'keep_prob': (0.675, 0.925, 'linear'),
+         },
+         'zoom_no_margin': {
+             'learning_rate': (0.0020000000000000005, 0.049999999999999996, 'log'),
+             'beta': (0.95, 0.998, 'beta'),
+             'keep_prob': (0.8, 0.8, 'linear'),
+         },
+         'zoom_top_plus_one': {
+             'learning_rate': (0.00015811388300841894, 0.15811388300841894, 'log'),
+             'beta': (0.9, 0.999, 'beta'),
+             'keep_prob': (0.5, 0.8625, 'linear'),
+         },
+         'zoom_beta_in_log_beta': {
+             'learning_rate': (0.000894427190999916, 0.11180339887498947, 'log'),
+             'beta': (0.9383651525306597, 0.999, 'beta'),
+             'keep_prob': (0.675, 0.925, 'linear'),
+         },
+         'zoom_margin_of_old_range': {
+             'learning_rate': (0.00020000000000000004, 0.49999999999999994, 'log'),
+             'beta': (0.9, 0.999, 'beta'),
+             'keep_prob': (0.675, 0.925, 'linear'),
+         },
+         'zoom_zero_width_when_tied': {
+             'learning_rate': (0.000894427190999916, 0.11180339887498947, 'log'),
+             'beta': (0.9, 0.999, 'beta'),
+             'keep_prob': (0.8, 0.8, 'linear'),
+         },
+     }),
+]
+"""(expected, {mistake id: what that mistake returns}) of each of ZOOM_INPUTS, from the
+reference by `python -m autograder.reference.hyperparameter_search`; a test checks them."""
 
 
+@guards_arguments
 def check_zoom(zoom):
-    """Check zoom on six trials (top=3, margin=0.1): containment, shrinking, exact ranges."""
-    new_space = zoom([dict(t) for t in ZOOM_TRIALS], dict(ZOOM_SPACE), top=3, margin=0.1)
-    _raise_if(zoom_problem(new_space, ZOOM_TRIALS, ZOOM_SPACE, 3))
-    _raise_if(zoom_mismatch(new_space, ZOOM_EXPECTED, ZOOM_VARIANTS))
-    for name, (low, high, _) in new_space.items():
-        print(f"  {name}: [{low:.4g}, {high:.4g}]  (was [{ZOOM_SPACE[name][0]:g}, "
-              f"{ZOOM_SPACE[name][1]:g}])")
+    """Check zoom on two sets of trials (one whose top trials share a value): exact ranges."""
+    for (trials, space, top, margin), (expected, variants) in zip(ZOOM_INPUTS, ZOOM_EXPECTED,
+                                                                   strict=True):
+        new_space = zoom([dict(t) for t in trials], dict(space), top=top, margin=margin)
+        context = f"zoom(trials, space, top={top}, margin={margin}): "
+        _raise_if(zoom_problem(new_space, trials, space, top), context)
+        _raise_if(zoom_mismatch(new_space, expected, variants), context)
+        for name, (low, high, _) in new_space.items():
+            print(f"  {name}: [{low:.4g}, {high:.4g}]  (was [{space[name][0]:g}, "
+                  f"{space[name][1]:g}])")
     print("zoom: the new ranges contain the best trials, lie inside the old ones and match.")
