@@ -114,4 +114,5 @@ def visible_values():
 if __name__ == "__main__":  # pragma: no cover
     import pprint
 
+    np.set_printoptions(floatmode="unique")  # every digit, as the frozen values hold them
     pprint.pprint(visible_values(), width=100)
