@@ -6,54 +6,23 @@ import pytest
 from autograder.checks import minimal_framework as grader
 from autograder.checks.case import case_rng
 from autograder.reference import minimal_framework as ref
-from course_lib.checking import CheckFailed
 from course_lib.checks import minimal_framework as vis
-from course_lib.graph.core import Session
 from course_lib.graph.drivers import build
-from tests.test_grading_minimal_framework import mistaken_sources, solution_namespace
-
-VISIBLE_CHECKS = {
-    "topological_order": lambda ns: vis.check_topological_order(ns["topological_order"]),
-    "add_sub": lambda ns: vis.check_local_gradients_add_sub(ns["local_gradients"]),
-    "mul": lambda ns: vis.check_local_gradients_mul(ns["local_gradients"]),
-    "pow": lambda ns: vis.check_local_gradients_pow(ns["local_gradients"]),
-    "backward": lambda ns: vis.check_backward(ns["backward"], ns["topological_order"]),
-    "reset": lambda ns: vis.check_backward_reset(ns["backward"]),
-    "lecture": lambda ns: vis.check_backward_lecture(ns["backward"]),
-}
-
-RESET_FAILS = {"reset": "make test_backward pass first"}
-
-# mistake: {visible check that must fail: words of its message}; the others must pass
-VISIBLE_FAILURES = {
-    "assigned_not_accumulated": {"backward": "`+=`", **RESET_FAILS, "lecture": "after 1 step"},
-    "traversal_not_reversed": {"backward": "reversed topological order", **RESET_FAILS,
-                               "lecture": "after 1 step"},
-    "no_visited_set": {"topological_order": "visited", "backward": "topological_order",
-                       **RESET_FAILS},
-    "output_not_seeded": {"backward": "seed the output", **RESET_FAILS, "lecture": "after 1 step"},
-    "gradients_never_reset": {"reset": "never reset", "lecture": "oscillates"},
-    "mul_rule_swapped": {"mul": "swapped", "backward": "'mul'", **RESET_FAILS,
-                         "lecture": "after 1 step"},
-    "pow_rule_exponent_not_lowered": {"pow": "drops by one", "backward": "pow", **RESET_FAILS,
-                                      "lecture": "after 1000"},
-    "pow_rule_assumes_square": {"pow": "node.exponent", "backward": "'pow'", **RESET_FAILS},
-    "sub_rule_gives_plus_one_to_b": {"add_sub": "-upstream", "backward": "'sub'", **RESET_FAILS,
-                                     "lecture": "after 1 step"},
-    "backward_does_nothing": {"backward": "seed the output",
-                              "reset": "the first backward pass on the graph is already wrong",
-                              "lecture": "after 1 step"},
-}
+from tests.helpers import REPO
+from tests.test_grading_minimal_framework import (
+    VISIBLE_CHECKS,
+    failing_cells,
+    solution_namespace,
+    solution_sources,
+    visible_failures,
+)
 
 
-def test_the_visible_constants_are_the_reference_values():
-    graphs = vis._visible_graphs()
-    assert set(graphs) == set(vis.EXACT_GRADIENTS)
-    for label, description in graphs.items():
-        exact = ref.gradients(description)
-        assert set(exact) == set(vis.EXACT_GRADIENTS[label])
-        for name, value in vis.EXACT_GRADIENTS[label].items():
-            assert float(exact[name]) == value, (label, name)
+def test_the_visible_values_are_the_reference_values():
+    """VISIBLE_VALUES is what `python -m autograder.reference.minimal_framework` prints."""
+    assert vis.VISIBLE_VALUES == ref.visible_values()
+    source = (REPO / "course_lib" / "checks" / "minimal_framework.py").read_text()
+    assert ref.visible_values_source() + "\n" in source
     assert list(vis.LECTURE_W) == [ref.lecture_w(k) for k in vis.LECTURE_STEPS]
     assert abs(vis.LECTURE_W[-1] - 5 * (1 - 0.98**1000)) < 1e-14
     w, rate = np.float32(0.0), np.float32(0.01)
@@ -62,38 +31,17 @@ def test_the_visible_constants_are_the_reference_values():
     assert str(w) == str(vis.LECTURE_W_FLOAT32) == "4.9999886"
 
 
-def test_the_visible_rule_cases_hold_the_exact_rules():
-    for op, cases in vis.RULE_CASES.items():
-        for a, b, upstream, exact in cases:
-            description = (vis.operation(op, a, exponent=b) if op == "pow"
-                           else vis.operation(op, a, b))
-            _, output, _ = build(description)
-            got = ref.local_gradients(output, np.asarray(upstream, dtype=np.float64),
-                                      Session().forward(output))
-            for g, e in zip(got, exact, strict=True):
-                np.testing.assert_allclose(g, e, rtol=1e-15)
+def test_each_mistake_differs_from_the_right_gradients_on_some_visible_graph():
+    for mistake in ref.MISTAKES:
+        graphs = vis.VISIBLE_VALUES["graphs"].values()
+        assert any(g[mistake] is not None and g[mistake] != g["exact"] for g in graphs), mistake
 
 
 def test_the_visible_checks_pass_the_solutions(capsys):
     namespace = solution_namespace()
-    for check in VISIBLE_CHECKS.values():
-        check(namespace)
+    assert visible_failures(namespace) == {}
     printed = capsys.readouterr().out
     assert printed.count("\n") == len(VISIBLE_CHECKS) and "4.999999991585162" in printed
-
-
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize("student", sorted(VISIBLE_FAILURES))
-def test_each_mistake_is_named_by_the_visible_checks(student):
-    namespace = solution_namespace(mistaken_sources(student))
-    for name, check in VISIBLE_CHECKS.items():
-        words = VISIBLE_FAILURES[student].get(name)
-        if words is None:
-            check(namespace)
-            continue
-        with pytest.raises(CheckFailed) as failure:
-            check(namespace)
-        assert words in str(failure.value), (name, str(failure.value))
 
 
 def test_the_visible_checks_let_not_implemented_through():
@@ -103,6 +51,74 @@ def test_the_visible_checks_let_not_implemented_through():
     for check in VISIBLE_CHECKS.values():
         with pytest.raises(NotImplementedError):
             check(namespace)
+
+
+def test_a_recursive_search_fails_on_the_deep_chain_and_the_iterative_one_does_not():
+    description = vis.long_chain()
+    assert vis.depth(description) == 3000
+    _, output, _ = build(description)
+    with pytest.raises(RecursionError):
+        ref.topological_order(output, recursive=True)
+    assert len(ref.topological_order(output)) == len(build(description)[0])
+
+
+# -- the result contract and arguments, in both layers ------------------------------------
+
+RULE = solution_sources()["local_gradients"]
+BACKWARD = solution_sources()["backward"]
+RESULT_MISTAKES = {
+    "pow returns an array": ("local_gradients", RULE.replace(
+        "return [upstream * node.exponent * base ** (node.exponent - 1)]",
+        "return upstream * node.exponent * base ** (node.exponent - 1)"),
+        "test_local_gradients_pow", "returned an array, not a list"),
+    "float32 gradients": ("local_gradients", RULE.replace(
+        "return [upstream, upstream]", "return [upstream.astype(np.float32)] * 2"),
+        "test_local_gradients_add_sub", "float32, which keeps about 7 digits"),
+    "bool gradients": ("local_gradients", RULE.replace(
+        "return [upstream, upstream]", "return [upstream != 0, upstream != 0]"),
+        "test_local_gradients_add_sub", "has dtype bool"),
+    "a list as a gradient": ("local_gradients", RULE.replace(
+        "return [upstream, -upstream]", "return [upstream.tolist(), (-upstream).tolist()]"),
+        "test_local_gradients_add_sub", "is a list: return a numpy array"),
+    "float32 node.grad": ("backward", BACKWARD.replace(
+        "node.grad = np.zeros(node.shape)", "node.grad = np.zeros(node.shape, np.float32)"),
+        "test_backward", "float32, which keeps about 7 digits"),
+    "topological_order returns a tuple": ("topological_order", solution_sources()[
+        "topological_order"].replace("    return order\n", "    return tuple(order)\n"),
+        "test_topological_order", "should return a list of nodes, not a tuple"),
+}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("mistake", sorted(RESULT_MISTAKES))
+def test_each_wrong_container_gets_its_sentence_in_both_layers(mistake):
+    cell, source, grade_id, words = RESULT_MISTAKES[mistake]
+    namespace = solution_namespace({cell: source})
+    visible = visible_failures(namespace)
+    assert words in visible[grade_id], visible
+    for seed in (0, 1):
+        assert words in failing_cells(namespace, seed)[grade_id]
+
+
+MUTATING = {
+    "local_gradients": RULE.replace(
+        "        return [upstream * node.exponent * base ** (node.exponent - 1)]\n",
+        "        upstream *= node.exponent * base ** (node.exponent - 1)\n"
+        "        return [upstream]\n"),
+    "backward": BACKWARD.replace("    order = topological_order(cost)\n",
+                                 "    order = topological_order(cost)\n"
+                                 "    values[cost] = values[cost] * 1.0\n"
+                                 "    values.pop(cost)\n"),
+}
+
+
+@pytest.mark.parametrize("cell", sorted(MUTATING))
+def test_a_function_that_changes_its_arguments_is_named_by_the_visible_check(cell):
+    namespace = solution_namespace({cell: MUTATING[cell]})
+    failures = visible_failures(namespace)
+    argument = {"local_gradients": "upstream", "backward": "values"}[cell]
+    assert any(f"{cell} modified its argument {argument}" in m for m in failures.values()), \
+        failures
 
 
 # -- diagnoses ---------------------------------------------------------------------------
@@ -119,6 +135,18 @@ def test_order_problem_names_each_kind_of_wrong_order():
         ["a", "b", "t", "s", "u", "v", "q", "J"], description)
     chain = vis.deep_chain(0.3, 1)
     assert vis.order_problem(["y0", "sq0", "y1"], chain) is None
+
+
+def test_local_rule_problem_names_nan_at_zero_and_for_negative_bases():
+    a = np.array([[0.0, -2.0, 1.5]])
+    want = 2 * a
+    kwargs = dict(upstream=np.ones((1, 3)), inputs=[a], exponent=2)
+    assert vis.local_rule_problem("pow", [want], [want], **kwargs) is None
+    assert vis.local_rule_problem("pow", [np.array([[np.nan, -4.0, 3.0]])], [want],
+                                  **kwargs) == vis.HINTS["pow_nan_at_zero"]
+    assert vis.local_rule_problem("pow", [np.array([[0.0, np.nan, 3.0]])], [want],
+                                  **kwargs) == vis.HINTS["pow_nan_for_negative_base"]
+    assert "nan" in vis.local_rule_problem("pow", [np.full((1, 3), np.nan)], [want], **kwargs)
 
 
 def test_local_rule_problem_names_shape_length_and_upstream_mistakes():
@@ -158,8 +186,8 @@ def test_random_graphs_are_deep_shared_and_catch_every_traversal_mistake(seed):
         uses = {n: sum(p == n for m in listed for p in inputs[m]) for n in listed}
         assert any(uses[n] >= 2 and inputs[n] for n in listed)  # a shared operation
         exact = ref.gradients(description)
-        for mistake in ref.MISTAKES.values():
-            assert grader._differs(exact, ref.gradients(description, **mistake))
+        for mistake in ref.TRAVERSAL_MISTAKES:
+            assert grader._differs(exact, ref.gradients(description, **ref.MISTAKES[mistake]))
 
 
 def test_cases_are_the_same_for_the_same_seed():

@@ -316,7 +316,16 @@ def test_drivers_report_what_a_student_returned():
     def sets_strings(cost, values):
         cost.grad = "one"
     grads = drivers.gradients(sets_strings, description)["grads"]
-    assert grads["cost"] == "<str>" and grads["w"].shape == ()
+    assert grads["cost"] == "<str>" and grads["w"] == 0.0  # as the student left it
+
+    def sets_float32(cost, values):
+        cost.grad = np.float32(1.0)
+    assert drivers.gradients(sets_float32, description)["grads"]["cost"].dtype == np.float32
+
+    def recursive(output):
+        return recursive(output)
+    assert drivers.topological_names(recursive, description) == drivers.RECURSION_LIMIT
+    assert drivers.topological_names(lambda output: (output,), description) == "<tuple>"
 
 
 # -- course_lib holds no solution ------------------------------------------------------

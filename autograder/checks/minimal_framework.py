@@ -3,8 +3,9 @@
 The graphs are plain descriptions built in the student's kernel by the drivers of
 `course_lib.graph.drivers`; the judges compare the returned data with the
 reference (`autograder.reference.minimal_framework`) outside the kernel and name
-the mistake: with the reference's mistaken variants first, then with the shared
-diagnoses of `course_lib.checks.minimal_framework`.
+the mistake with the shared diagnoses of `course_lib.checks.minimal_framework`
+(its `HINTS` and tolerances), given the reference's right results and those of its
+mistaken variants.
 """
 
 import numpy as np
@@ -13,27 +14,9 @@ from autograder.checks.case import Case, global_ref
 from autograder.reference import minimal_framework as ref
 from course_lib.checking import describe_mismatch
 from course_lib.checks import minimal_framework as vis
-from course_lib.graph.core import Session
 from course_lib.graph.drivers import build, initialised_session
 
 DRIVERS = "course_lib.graph.drivers"
-
-MISTAKE_HINTS = {
-    "traversal_not_reversed": (
-        "the gradients are those of a walk from the leaves to the output: walk "
-        "reversed(topological_order(cost)), so that each node's gradient is complete before "
-        "it is passed on"),
-    "assigned_not_accumulated": (
-        "a node used several times keeps only one contribution: accumulate with `+=` "
-        "instead of assigning with `=`"),
-    "no_visited_set": (
-        "a shared node passed its gradient on several times: topological_order must list "
-        "each node once (keep a set of visited nodes)"),
-    "output_not_seeded": (
-        "every gradient is 0: seed the output with cost.grad = 1 (dJ/dJ = 1) after resetting "
-        "the others to 0"),
-}
-"""What a judge says when the result equals one of the reference's mistaken variants."""
 
 MAX_PATHS = 5000
 """Bound on the paths from the output to all nodes, so a traversal without a visited set
@@ -58,11 +41,12 @@ def path_count(description):
 
 
 def _differs(a, b):
-    return any(describe_mismatch(a[n], b[n], name=n, rtol=1e-6) is not None for n in a)
+    return b is None or any(
+        describe_mismatch(a[n], b[n], name=n, rtol=1e-6) is not None for n in a)
 
 
 def _usable(description):
-    """Bounded values and gradients, and every mistaken variant gives other gradients."""
+    """Bounded values and gradients, and every traversal mistake gives other gradients."""
     if path_count(description) > MAX_PATHS:
         return False
     nodes, output, feed = build(description)
@@ -72,7 +56,8 @@ def _usable(description):
     exact = ref.gradients(description)
     if any(not np.all(np.abs(g) < 1e4) for g in exact.values()):
         return False
-    return all(_differs(exact, ref.gradients(description, **kw)) for kw in ref.MISTAKES.values())
+    return all(_differs(exact, ref.gradients(description, **ref.MISTAKES[m]))
+               for m in ref.TRAVERSAL_MISTAKES)
 
 
 def random_graph(rng, size):
@@ -110,6 +95,12 @@ def _deep_chain(rng):
     return vis.deep_chain(float(rng.uniform(-0.2, 1.2)), int(rng.integers(5, 8)))
 
 
+def _long_chain(rng):
+    """A chain 3000 to 3400 operations deep: beyond Python's recursion limit."""
+    return vis.long_chain(float(rng.uniform(0.5, 2.0)), float(rng.uniform(0.995, 0.999)),
+                          float(rng.uniform(0.0005, 0.002)), int(rng.integers(1500, 1700)))
+
+
 # -- test_topological_order -------------------------------------------------------
 
 def _order_case(name, description):
@@ -128,6 +119,7 @@ def topological_order_cases(rng):
         _order_case("the lecture's cost with a placeholder", vis.lecture_placeholder_cost()),
         _order_case("shared subexpressions", vis.shared_graph()),
         _order_case("a deep chain", _deep_chain(rng)),
+        _order_case("a chain thousands of operations deep", _long_chain(rng)),
         _order_case("a random graph of 12 operations", random_graph(rng, 12)),
         _order_case("a random graph of 18 operations", random_graph(rng, 18)),
     ]
@@ -135,23 +127,14 @@ def topological_order_cases(rng):
 
 # -- test_local_gradients_* -------------------------------------------------------
 
-def _reference_rule(description, upstream):
-    nodes, output, _ = build(description)
-    values = Session().forward(output)
-    return ref.local_gradients(output, np.array(upstream, dtype=np.float64), values)
-
-
 def _rule_case(name, op, a, b, upstream):
-    if op == "pow":
-        description = vis.operation("pow", a, exponent=b)
-        inputs = [a]
-    elif b is None:  # the same node twice: a op a
-        description = {"nodes": [["constant", "a", a], [op, "out", "a", "a"]], "output": "out"}
-        inputs = [a, a]
-    else:
-        description = vis.operation(op, a, b)
-        inputs = [a, b]
-    expected = [np.asarray(g, dtype=np.float64) for g in _reference_rule(description, upstream)]
+    description = vis.rule_graph(op, a, b) if b is not None else {
+        "nodes": [["constant", "a", a], [op, "out", "a", "a"]], "output": "out"}  # a op a
+    inputs = [a] if op == "pow" else [a, a if b is None else b]
+    nodes, output, _ = build(description)
+    expected = ref.local_gradients(output, np.array(upstream, dtype=np.float64),
+                                   initialised_session(nodes).forward(output))
+    expected = [np.asarray(g, dtype=np.float64) for g in expected]
 
     def judge(result):
         return vis.local_rule_problem(op, result, expected, upstream=upstream, inputs=inputs,
@@ -191,8 +174,13 @@ def local_gradients_mul_cases(rng):
 
 
 def local_gradients_pow_cases(rng):
-    """a ** p for p = 2, 3, 0.5 and -1, on numbers and arrays."""
+    """a ** p for p = 2, 3, 0.5 and -1, on numbers and arrays, and at a = 0."""
+    with_zero = rng.normal(size=(2, 3))
+    with_zero[rng.integers(2), rng.integers(3)] = 0.0
     return [
+        _rule_case("a**2 of a (2, 3) array holding a 0", "pow", with_zero, 2,
+                   _upstream(rng, (2, 3))),
+        _rule_case("a**3 at a = 0", "pow", 0.0, 3, _upstream(rng)),
         _rule_case("a**2 of a (2, 3) array", "pow", rng.normal(size=(2, 3)), 2,
                    _upstream(rng, (2, 3))),
         _rule_case("a**3 of a number", "pow", _signed(rng, 0.5, 2), 3, _upstream(rng)),
@@ -204,28 +192,13 @@ def local_gradients_pow_cases(rng):
 
 # -- test_backward ------------------------------------------------------------------
 
-def _matches(grads, expected):
-    try:
-        return all(describe_mismatch(grads.get(n), g, name=n) is None
-                   for n, g in expected.items())
-    except (TypeError, ValueError, AttributeError):
-        return False
-
-
 def _backward_case(name, description):
     exact = ref.gradients(description)
     variants = {m: ref.gradients(description, **kw) for m, kw in ref.MISTAKES.items()
                 if m != "no_visited_set" or path_count(description) <= MAX_PATHS}
 
     def judge(result):
-        grads = result["grads"]
-        problem = vis.gradient_problem(grads, exact, description, numeric=result["numeric"])
-        if problem is None:
-            return None
-        for mistake, variant in variants.items():
-            if _matches(grads, variant):
-                return MISTAKE_HINTS[mistake]
-        return problem
+        return vis.backward_problem(result, exact, variants, description)
     return Case(name, f"{DRIVERS}:gradients", (global_ref("backward"), description), judge)
 
 
@@ -236,9 +209,12 @@ def backward_cases(rng):
         _backward_case("the lecture's cost with a placeholder", vis.lecture_placeholder_cost(
             _signed(rng, 1, 8), rng.normal(size=(3, 1)) * 3)),
         _backward_case("x * x", vis.square(_signed(rng, 0.5, 3))),
+        _backward_case("a + a * b", vis.sum_with_product(_signed(rng, 0.5, 2),
+                                                         _signed(rng, 0.5, 2))),
         _backward_case("shared subexpressions", vis.shared_graph(
             _signed(rng, 0.5, 1.5), _signed(rng, 0.3, 1))),
         _backward_case("a deep chain", _deep_chain(rng)),
+        _backward_case("a chain thousands of operations deep", _long_chain(rng)),
         _backward_case("(2, 3) arrays", vis.array_graph(rng.normal(size=(2, 3)),
                                                         rng.normal(size=(2, 3)))),
         _backward_case("a random graph of 12 operations", random_graph(rng, 12)),
@@ -246,18 +222,10 @@ def backward_cases(rng):
     ]
 
 
-def _with_values(description, new_values):
-    """The description with the variables in `new_values` starting from those values."""
-    nodes = [[kind, name, new_values[name], *rest[1:]]
-             if kind == "variable" and name in new_values else [kind, name, *rest]
-             for kind, name, *rest in description["nodes"]]
-    return {**description, "nodes": nodes}
-
-
 def _reset_case(name, description, new_values):
     """Backward twice on one graph; both passes judged against the reference's gradients."""
     first = ref.gradients(description)
-    second = ref.gradients(_with_values(description, new_values))
+    second = ref.gradients(vis.with_values(description, new_values))
 
     def judge(result):
         return vis.reset_problem(result, first, second, description)
@@ -268,6 +236,8 @@ def _reset_case(name, description, new_values):
 def backward_reset_cases(rng):
     """Both passes of backward on one graph equal the reference's gradients at their values."""
     return [
+        _reset_case("a + a * b", vis.sum_with_product(_signed(rng, 0.5, 2), _signed(rng, 0.5, 2)),
+                    {"a": _signed(rng, 0.5, 2), "b": _signed(rng, 0.5, 2)}),
         _reset_case("shared subexpressions", vis.shared_graph(),
                     {"a": _signed(rng, 0.5, 1.5), "b": _signed(rng, 0.3, 1)}),
         _reset_case("a deep chain", _deep_chain(rng), {"y0": float(rng.uniform(-0.2, 1.2))}),

@@ -46,7 +46,7 @@ def _operand(ref, nodes):
 
 def build(description):
     """(nodes by name, output node, feed_dict) for a description (see the module docstring)."""
-    nodes = {}
+    nodes, known = {}, set()
     for kind, name, *rest in description["nodes"]:
         if kind == "variable":
             node = Variable(rest[0], name=name)
@@ -65,12 +65,13 @@ def build(description):
         else:
             raise ValueError(f"unknown node kind {kind!r}")
         node.name = name
-        known = set(map(id, nodes.values()))
         for i, parent in enumerate(node.inputs):
             if id(parent) not in known:
                 parent.name = f"{name}/in{i}"
                 nodes[parent.name] = parent
+                known.add(id(parent))
         nodes[name] = node
+        known.add(id(node))
     feed = {nodes[k]: np.array(v, dtype=np.float64)
             for k, v in description.get("feed", {}).items()}
     return nodes, nodes[description["output"]], feed
@@ -88,14 +89,33 @@ def initialised_session(nodes):
     return session
 
 
+RECURSION_LIMIT = "<RecursionError>"
+"""What a driver returns when the student's code reached Python's recursion limit."""
+
+
 def _as_data(value):
-    """A student's gradient as a float64 array, None, or a string saying what it was."""
-    if value is None:
-        return None
-    try:
-        return np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
+    """A student's gradient as plain data that keeps its container: a number, a plain
+    numeric ndarray with its own dtype (numpy scalars become 0-d arrays), a list or tuple
+    of those, None, or a string naming what it was ("<matrix>")."""
+    if isinstance(value, np.generic):
+        value = np.asarray(value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, np.ndarray):
+        if type(value) is np.ndarray and value.dtype.kind in "biuf":
+            return value.copy()
         return f"<{type(value).__name__}>"
+    if isinstance(value, (list, tuple)):
+        return type(value)(_as_data(v) for v in value)
+    return f"<{type(value).__name__}>"
+
+
+def _within_recursion_limit(run):
+    """run(), or RECURSION_LIMIT if the student's code nested too deep on the way."""
+    try:
+        return run()
+    except RecursionError:
+        return RECURSION_LIMIT
 
 
 def _grads(nodes):
@@ -103,22 +123,24 @@ def _grads(nodes):
 
 
 def topological_names(topological_order, description):
-    """Names of the nodes in the order `topological_order(output)` returns them."""
+    """Names of the nodes in the order `topological_order(output)` returns them.
+
+    A result that is not a list comes back as a string naming its type ("<tuple>").
+    """
     _, output, _ = build(description)
-    order = topological_order(output)
-    if order is None:
-        return None
-    return [n.name if isinstance(n, Node) else f"<{type(n).__name__}>" for n in list(order)]
+    listed = _within_recursion_limit(lambda: topological_order(output))
+    if listed is None or listed is RECURSION_LIMIT:
+        return listed
+    if not isinstance(listed, list):
+        return f"<{type(listed).__name__}>"
+    return [n.name if isinstance(n, Node) else f"<{type(n).__name__}>" for n in listed]
 
 
 def local_rule(local_gradients, description, upstream):
-    """What `local_gradients(output, upstream, values)` returns, as a list of arrays."""
+    """What `local_gradients(output, upstream, values)` returns, as data (see `_as_data`)."""
     nodes, output, feed = build(description)
     values = initialised_session(nodes).forward(output, feed)
-    result = local_gradients(output, np.array(upstream, dtype=np.float64), values)
-    if result is None:
-        return None
-    return [_as_data(g) for g in list(result)]
+    return _as_data(local_gradients(output, np.array(upstream, dtype=np.float64), values))
 
 
 def _numerical(nodes, output, feed, session, h):
@@ -144,10 +166,12 @@ def _numerical(nodes, output, feed, session, h):
 def gradients(backward, description):
     """{"grads": node.grad of every node after one backward(output, values),
     "numeric": centred-difference gradients of the same graph for its variables and
-    placeholders}."""
+    placeholders}, or RECURSION_LIMIT."""
     nodes, output, feed = build(description)
     session = initialised_session(nodes)
-    backward(output, session.forward(output, feed))
+    values = session.forward(output, feed)
+    if _within_recursion_limit(lambda: backward(output, values)) is RECURSION_LIMIT:
+        return RECURSION_LIMIT
     return {"grads": _grads(nodes), "numeric": _numerical(nodes, output, feed, session, 1e-5)}
 
 
