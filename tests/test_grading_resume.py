@@ -20,7 +20,14 @@ from tests.helpers import (
 A = "04_softmax_vs_hardmax"
 
 
+SLOW = ("import time\n"
+        "time.sleep(25)  # a slow but honest student: keeps a run busy while it is stopped\n")
+
+
 def _class(root):
+    """Seven students; the first graded, `s00_slow`, keeps one worker busy for 25 s."""
+    write_submission(root, "s00_slow", A, with_solutions(
+        A, {"hardmax": SLOW + _source(master(A), "hardmax")}))
     write_submission(root, "s0_correct", A, master(A))
     write_submission(root, "s1_stub", A, student_version(A))
     for i, body in enumerate(["    return T / T.sum(axis=1, keepdims=True)\n",
@@ -28,6 +35,11 @@ def _class(root):
         source = ("def softmax(Z):\n    T = np.exp(Z - Z.max(axis=0, keepdims=True))\n" + body)
         write_submission(root, f"s{i + 2}_wrong", A, with_solutions(A, {"softmax": source}))
     write_submission(root, "s5_correct_too", A, master(A))
+
+
+def _source(nb, grade_id):
+    return next(c.source for c in nb.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +50,7 @@ def graded_class(tmp_path_factory):
     reference_out = tmp_path_factory.mktemp("reference")
     proc, rows = run_grader(submissions, reference_out, "--jobs", "2")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert len(rows) == 6 * 6
+    assert len(rows) == 7 * 6
     return submissions, (reference_out / "grades.csv").read_text(), rows
 
 
@@ -149,7 +161,7 @@ def test_killed_run_leaves_no_process_and_resumes_to_the_uninterrupted_result(
     _assert_nothing_left(tree, out)
     records = out / ".results"
     done_before = len(list(records.rglob("*.json")))
-    assert 2 <= done_before < 6
+    assert 2 <= done_before < 7
     assert not (out / "grades.csv").exists()
 
     proc, _ = run_grader(submissions, out, "--jobs", "2")
