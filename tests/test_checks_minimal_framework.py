@@ -6,11 +6,13 @@ import pytest
 from autograder.checks import minimal_framework as grader
 from autograder.checks.case import case_rng
 from autograder.reference import minimal_framework as ref
+from course_lib.checking import MODIFIED_ARGUMENT
 from course_lib.checks import minimal_framework as vis
 from course_lib.graph.drivers import build
-from tests.helpers import REPO
+from tests.helpers import REPO, in_process_failures
 from tests.test_grading_minimal_framework import (
     VISIBLE_CHECKS,
+    A,
     failing_cells,
     solution_namespace,
     solution_sources,
@@ -113,12 +115,14 @@ MUTATING = {
 
 
 @pytest.mark.parametrize("cell", sorted(MUTATING))
-def test_a_function_that_changes_its_arguments_is_named_by_the_visible_check(cell):
-    namespace = solution_namespace({cell: MUTATING[cell]})
-    failures = visible_failures(namespace)
+def test_a_function_that_changes_its_arguments_is_named_by_both_layers(cell):
     argument = {"local_gradients": "upstream", "backward": "values"}[cell]
-    assert any(f"{cell} modified its argument {argument}" in m for m in failures.values()), \
-        failures
+    sentence = MODIFIED_ARGUMENT.format(function=cell, argument=argument)
+    failures = visible_failures(solution_namespace({cell: MUTATING[cell]}))
+    assert any(sentence in m for m in failures.values()), failures
+    verdicts = in_process_failures(A, {cell: MUTATING[cell]}, seed=0)
+    assert verdicts and all(v.status == "wrong_answer" for v in verdicts.values()), verdicts
+    assert any(sentence in v.message for v in verdicts.values()), verdicts
 
 
 # -- diagnoses ---------------------------------------------------------------------------

@@ -570,8 +570,7 @@ def gradient_problem(grads, expected, description, *, numeric=None, rtol=RTOL):
             ops = " and ".join(sorted({_op_of(description, u) for u in users[name]}))
             return (f"{name} is used {len(users[name])} times ({who}), so its gradient is the "
                     f"sum of {len(users[name])} contributions, and it is wrong ({problem}): "
-                    "accumulate each contribution with `+=` (not `=`), and check the local "
-                    f"rules of {ops}")
+                    f"check the local rules of {ops}")
         return (f"the gradient that {who} passes to {name} is wrong ({problem}): check the "
                 f"local rule of the '{_op_of(description, who)}' operation")
     for name, value in (numeric or {}).items():
@@ -593,8 +592,8 @@ def _op_of(description, name):
 def _same_gradients(grads, variant, rtol=RTOL):
     """Whether `grads` equal a mistaken variant's gradients on every node (nan where it is)."""
     for name, want in variant.items():
-        got, want = _as_array(grads.get(name)), np.asarray(want, dtype=np.float64)
-        if got is None or got.shape != want.shape or not np.allclose(
+        got, want = _as_array(grads.get(name)), _as_array(want)
+        if got is None or want is None or got.shape != want.shape or not np.allclose(
                 got, want, rtol=rtol, atol=1e-12, equal_nan=True):
             return False
     return True
@@ -640,6 +639,10 @@ def reset_problem(result, first_expected, second_expected, description, rtol=RTO
         earlier = _as_array(first.get(name))
         if earlier is not None and _close(_as_array(got), earlier + want, rtol):
             return f"{name}.grad: {HINTS['gradients_never_reset']}"
+        fresh = result.get("fresh")
+        if isinstance(fresh, dict) and _same_gradients({name: got}, {name: fresh.get(name)}):
+            return (f"{name}.grad is wrong at the new values of the variables, on a fresh graph "
+                    "as well as on a second pass: make test_backward pass first")
         return (f"{name}.grad of a second backward pass on the graph (after its variables "
                 "changed) is not the gradient at the new values: backward must not depend on "
                 "what an earlier call left in .grad (reset every node's grad to 0 first)")
