@@ -1,9 +1,8 @@
-"""course_lib.tiny_network: correct gradients, the lecture's momentum rule, a fast objective
-whose value depends first on the learning rate and also on beta, and no graded function of 04
-inside (its outputs are sigmoids, not a softmax)."""
+"""course_lib.tiny_network: correct gradients, the lecture's momentum rule, a deterministic
+objective whose value depends first on the learning rate and also on beta, and no graded
+function of 04 inside (its outputs are sigmoids, not a softmax)."""
 
 import doctest
-import time
 
 import numpy as np
 import pytest
@@ -49,15 +48,13 @@ def test_one_step_follows_the_lectures_momentum_rule():
         assert np.allclose(p1, p0 - 0.5 * (1 - 0.9) * g, rtol=1e-12, atol=1e-15)
 
 
-def test_objective_is_deterministic_and_fast(task):
+def test_objective_is_deterministic(task):
+    """Same parameters, same loss: on this task, on a copy of the dict, on a new task.
+
+    Its speed is measured by bench/tiny_network_objective.py, not here.
+    """
     params = {"learning_rate": 0.05, "beta": 0.95}
     assert task(params) == task(dict(params)) == TinyNetworkTask()(params)
-    seconds = []
-    for _ in range(10):
-        start = time.perf_counter()
-        task(params)
-        seconds.append(time.perf_counter() - start)
-    assert np.median(seconds) < 0.05, seconds
 
 
 def test_learning_rate_matters_most_and_beta_moves_the_best_learning_rate(task):
