@@ -152,11 +152,15 @@ def _loader(file_name, marker):
             "exec(_find(), globals())\n")
 
 
+FLOOD = f"course-flood-{os.getpid()}-"
+"""How the flooding students' files are named (this run's own prefix)."""
+
+
 def _flood(folder):
     """An answer cell that fills `folder` with 32 MB files until the sandbox says no."""
     return (f"for _i in range(40):\n"
             "    try:\n"
-            f"        with open('{folder}/flood-%d' % _i, 'wb') as _f:\n"
+            f"        with open('{folder}/{FLOOD}%d' % _i, 'wb') as _f:\n"
             "            _f.write(bytes(32 * 2**20))\n"
             "    except OSError:\n"
             "        break\n\n"
@@ -506,7 +510,7 @@ def _is_number(text):
 
 def test_nothing_written_in_the_sandbox_is_left_on_the_host(corpus_run):
     for folder in ("/var/tmp", "/dev/shm", "/tmp"):
-        assert not [n for n in os.listdir(folder) if n.startswith("flood-")], folder
+        assert not [n for n in os.listdir(folder) if n.startswith(FLOOD)], folder
 
 
 def test_every_case_gets_its_expected_status_and_score(corpus_run):
