@@ -21,13 +21,14 @@ A = "04_softmax_vs_hardmax"
 
 
 SLOW = ("import time\n"
-        "time.sleep(25)  # a slow but honest student: keeps a run busy while it is stopped\n")
+        "time.sleep(15)  # a slow but honest student: keeps a run busy while it is stopped\n")
 
 
-def _class(root):
-    """Seven students; the first graded, `s00_slow`, keeps one worker busy for 25 s."""
-    write_submission(root, "s00_slow", A, with_solutions(
-        A, {"hardmax": SLOW + _source(master(A), "hardmax")}))
+def _class(root, *, slow=True):
+    """Six students, and with `slow` a seventh graded first, who keeps a worker busy 15 s."""
+    if slow:
+        write_submission(root, "s00_slow", A, with_solutions(
+            A, {"hardmax": SLOW + _source(master(A), "hardmax")}))
     write_submission(root, "s0_correct", A, master(A))
     write_submission(root, "s1_stub", A, student_version(A))
     for i, body in enumerate(["    return T / T.sum(axis=1, keepdims=True)\n",
@@ -214,7 +215,7 @@ def _assert_gradebook_matches(out, rows):
 
 def test_regrading_is_idempotent_and_regrades_only_what_changed(tmp_path):
     submissions = tmp_path / "submissions"
-    _class(submissions)
+    _class(submissions, slow=False)
     out = tmp_path / "out"
     run_grader(submissions, out)
     first = (out / "grades.csv").read_text()
