@@ -27,7 +27,7 @@ lint: venv
 
 # One test file per worker: each grading test grades its class once, in one worker.
 test: venv lint
-	$(BIN)/python -m pytest -n auto --dist loadfile
+	$(BIN)/python -m pytest -n auto --dist loadfile --durations=15
 
 release: venv
 	$(BIN)/python -m autograder release
