@@ -24,7 +24,7 @@ from autograder.checks.case import (
     judge_cell,
     judge_results,
 )
-from autograder.course import assignments
+from autograder.course import assignments, graded_cells
 from autograder.preprocessors import ProbeExecute, defined_names, demo_only_names
 from course_lib import probe
 from tests.helpers import (
@@ -39,8 +39,7 @@ from tests.helpers import (
 SOFTMAX = "04_softmax_vs_hardmax"
 SEARCH = "01_hyperparameter_search"
 SEED = 12345  # run_grader's seed
-POINTS_04 = {"test_softmax": 2, "test_softmax_stable": 1, "test_hardmax": 1,
-             "test_hardmax_ties": 1, "test_cross_entropy_cost": 2, "test_softmax_cost_grad": 2}
+POINTS_04 = dict(graded_cells(SOFTMAX))  # the master's points per graded cell
 SAMPLER_IDS = ("test_sample_log_uniform", "test_sample_log_uniform_rng",
                "test_sample_log_uniform_errors", "test_sample_beta", "test_sample_beta_rng",
                "test_sample_beta_errors")
