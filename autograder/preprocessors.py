@@ -24,8 +24,8 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer, Unicode
 
-from autograder.checks import checks_for
-from autograder.checks.case import RefusedReport, Verdict, case_rng, judge_cell
+from autograder.exercises import checks_for
+from autograder.case import RefusedReport, Verdict, case_rng, judge_cell
 from course_lib.probe import MIME, cell_source, driver_modules, make_request, module_source
 
 

@@ -148,8 +148,8 @@ def in_process_failures(assignment, sources, seed, namespace=None):
     """
     import numpy as np
 
-    from autograder.checks import checks_for
-    from autograder.checks.case import case_rng, judge_results
+    from autograder.exercises import checks_for
+    from autograder.case import case_rng, judge_results
     from course_lib import probe
 
     namespace = {"np": np, **(namespace or {})}

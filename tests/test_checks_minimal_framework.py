@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from autograder.checks import minimal_framework as grader
-from autograder.checks.case import case_rng
+from autograder.case import case_rng
 from autograder.reference import minimal_framework as ref
 from course_lib.checking import MODIFIED_ARGUMENT
 from course_lib.checks import minimal_framework as vis

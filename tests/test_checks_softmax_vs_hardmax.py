@@ -7,7 +7,7 @@ import functools
 import numpy as np
 import pytest
 
-from autograder.checks.case import RECORD_KEYS
+from autograder.case import RECORD_KEYS
 from autograder.reference import softmax_vs_hardmax as ref
 from course_lib.checking import MODIFIED_ARGUMENT, CheckFailed
 from course_lib.checks import softmax_vs_hardmax as vis

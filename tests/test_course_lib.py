@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from course_lib import codec, probe
-from course_lib.checking import CheckFailed, describe_mismatch, expect_match, relative_error
+from course_lib.checking import CheckFailed, describe_mismatch, raise_if, relative_error
 from course_lib.gradcheck import numerical_gradient
 from course_lib.toy_data import make_blobs, one_hot
 
@@ -51,7 +51,7 @@ def test_describe_mismatch_names_common_mistakes():
     assert "return" in describe_mismatch(None, expected, name="dZ")
     assert "relative error" in describe_mismatch(expected + 1, expected, name="dZ")
     with pytest.raises(CheckFailed, match="wrong sign"):
-        expect_match(-expected, expected, name="dZ")
+        raise_if(describe_mismatch(-expected, expected, name="dZ"))
 
 
 def test_one_hot_and_blobs():

@@ -12,8 +12,8 @@ checked twice: in process on several seeds (fast, no kernel), and end to end thr
 import numpy as np
 import pytest
 
-from autograder.checks import checks_for
-from autograder.checks.case import case_rng, judge_results
+from autograder.exercises import checks_for
+from autograder.case import case_rng, judge_results
 from course_lib import probe
 from tests.helpers import (
     assert_fails_exactly,

@@ -11,8 +11,8 @@ import functools
 import numpy as np
 import pytest
 
-from autograder.checks import checks_for
-from autograder.checks.case import case_rng, judge_results
+from autograder.exercises import checks_for
+from autograder.case import case_rng, judge_results
 from course_lib import probe
 from course_lib.checking import CheckFailed
 from course_lib.checks import minimal_framework as vis

@@ -10,8 +10,8 @@ and the numerical gradient of a right cost (course_lib.gradcheck) loses them on 
 import numpy as np
 import pytest
 
-from autograder.checks import checks_for
-from autograder.checks.case import case_rng, judge_results
+from autograder.exercises import checks_for
+from autograder.case import case_rng, judge_results
 from course_lib import probe
 from tests.helpers import (
     assert_feedback_hides_hidden_tests,

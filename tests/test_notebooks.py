@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder.checks import checks_for
+from autograder.exercises import checks_for
 from autograder.course import assignments, graded_cells, master_path
 from autograder.preprocessors import is_demo
 from autograder.release import DEMO_MARKER, release

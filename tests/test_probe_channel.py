@@ -16,8 +16,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.checks import checks_for
-from autograder.checks.case import (
+from autograder.exercises import checks_for
+from autograder.case import (
     TAMPERING_SECOND,
     RefusedReport,
     case_rng,

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 import course_lib
-from autograder.checks import ASSIGNMENT_MODULES, checks_for
-from autograder.checks.case import case_rng, judge_results
+from autograder.exercises import ASSIGNMENTS, checks_for
+from autograder.case import case_rng, judge_results
 from course_lib import probe
 from course_lib.gradcheck import numerical_gradient
 from course_lib.numerical_layer import numerical_layer
@@ -82,7 +82,7 @@ def solved_namespace(assignment):
 def graded_cells():
     """[(assignment, grade_id, name of the function it grades)] for every graded cell."""
     cells = []
-    for assignment in ASSIGNMENT_MODULES:
+    for assignment in ASSIGNMENTS:
         functions = sorted(solution_sources(assignment), key=len, reverse=True)
         for grade_id in checks_for(assignment):
             graded = next(f for f in functions if grade_id.startswith(f"test_{f}"))
@@ -117,10 +117,10 @@ def test_the_walk_finds_the_library():
             "course_lib.gradcheck.numerical_gradient",
             "course_lib.tiny_network.TinyNetworkTask",
             "course_lib.graph.drivers.gradients"} <= set(names)
-    assert len(graded_cells()) == sum(len(checks_for(a)) for a in ASSIGNMENT_MODULES)
+    assert len(graded_cells()) == sum(len(checks_for(a)) for a in ASSIGNMENTS)
 
 
-@pytest.mark.parametrize("assignment", sorted(ASSIGNMENT_MODULES))
+@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
 def test_the_masters_pass_so_a_failure_below_is_the_candidates(assignment):
     namespace = solved_namespace(assignment)
     for cell_assignment, grade_id, _ in graded_cells():

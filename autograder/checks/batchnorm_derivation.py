@@ -24,7 +24,7 @@ same numbers); units whose variance is below eps are judged at
 variance in one pass, mean(Z**2) - mu**2, still loses no more than 4e-14.
 """
 
-from autograder.checks.case import Case, global_ref
+from autograder.case import Case, global_ref
 from autograder.reference import batchnorm_derivation as ref
 from course_lib.checks.batchnorm_derivation import (
     HINTS,

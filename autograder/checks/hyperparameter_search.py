@@ -11,7 +11,7 @@ on trials drawn at random.
 
 import numpy as np
 
-from autograder.checks.case import Case, global_ref
+from autograder.case import Case, global_ref
 from autograder.reference import hyperparameter_search as ref
 from course_lib.checks.hyperparameter_search import (
     INVALID_BETA,

@@ -10,7 +10,7 @@ mistaken variants.
 
 import numpy as np
 
-from autograder.checks.case import Case, global_ref
+from autograder.case import Case, global_ref
 from autograder.reference import minimal_framework as ref
 from course_lib.checking import describe_mismatch
 from course_lib.checks import minimal_framework as vis

@@ -13,7 +13,7 @@ applied to dJ/dA), and a centred-difference gradient cannot (1.5e-11 at best).
 
 import numpy as np
 
-from autograder.checks.case import Case
+from autograder.case import Case
 from autograder.reference import softmax_vs_hardmax as ref
 from course_lib.checks.softmax_vs_hardmax import (
     LECTURE_Z,

@@ -1,33 +1,22 @@
 """Reference solutions of 03_batchnorm_test_time (shapes: units x examples). Instructor material.
 
-Each function takes keyword flags that reproduce a known mistake; with every flag off it is
-the right solution. `MISTAKES` names each mistake by its flags; the sentence that names it
-to a student is published, once, in `course_lib.checks.batchnorm_test_time.HINTS`.
-
-The visible checks cannot compute their expected values (they would publish the solution),
-so they hold values frozen from this module: regenerate them after changing a visible input
-or a mistake with
-
-    python -m autograder.reference.batchnorm_test_time
-
-(tests/test_checks_batchnorm_test_time.py fails while the committed values differ).
+Each function takes one keyword flag per named mistake of its exercises
+(`course_lib.checks.batchnorm_test_time.EXERCISES`); with every flag off it is the right
+solution. Below them, the hidden calls of each graded cell.
 """
-
-import re
-from pathlib import Path
 
 import numpy as np
 
+from autograder.exercises import hidden
+from course_lib.checks.batchnorm_test_time import EXERCISES
+from course_lib.exercise import Call
 
 def exponentially_weighted_average(values, beta, bias_correction=False, *, flipped=False,
-                                   start_at_first=False, correction=None, power_offset=0,
-                                   divide_by_power=False, shifted=False, with_v0=False):
-    """v_t = beta v_(t-1) + (1 - beta) theta_t from v_0 = 0; divided by 1 - beta**t if asked.
-
-    Mistakes: `flipped` weights, `start_at_first` (v_0 = theta_1), `correction` forced on or
-    off, the correction's power off by `power_offset`, `divide_by_power` (v_t / beta**t),
-    `shifted` (v_0, ..., v_(T-1) stored), `with_v0` (v_0 returned in front).
-    """
+                                   start_at_first=False, correction_always=False,
+                                   correction_never=False, correction_power_plus_one=False,
+                                   correction_power_from_zero=False, divided_by_power=False,
+                                   shifted=False, with_v0=False):
+    """v_t = beta v_(t-1) + (1 - beta) theta_t from v_0 = 0; divided by 1 - beta**t if asked."""
     values = np.asarray(values, dtype=np.float64)
     v = values[0] if start_at_first and values.size else 0.0
     averages = []
@@ -37,10 +26,11 @@ def exponentially_weighted_average(values, beta, bias_correction=False, *, flipp
     averages = np.array(averages, dtype=np.float64)
     if shifted:
         averages = np.concatenate([[0.0], averages[:-1]])
-    if bias_correction if correction is None else correction:
-        power = np.arange(1, values.size + 1) + power_offset
+    if (bias_correction or correction_always) and not correction_never:
+        power = np.arange(1, values.size + 1) + correction_power_plus_one
+        power = power - correction_power_from_zero
         with np.errstate(divide="ignore", invalid="ignore"):
-            averages = averages / (beta ** power if divide_by_power else 1 - beta ** power)
+            averages = averages / (beta ** power if divided_by_power else 1 - beta ** power)
     return np.concatenate([[0.0], averages]) if with_v0 else averages
 
 
@@ -57,8 +47,9 @@ def update_running_stats(running_mu, running_var, mu, var, momentum=0.9, *, flip
             weight * running_var + (1 - weight) * batch_var)
 
 
-def track_running_stats(batches, momentum=0.9, *, ddof=0, sigma=False, not_updated=False,
-                        axis=1, keepdims=True, transposed=False, start_at_first=False,
+def track_running_stats(batches, momentum=0.9, *, unbiased=False, sigma=False,
+                        not_updated=False, wrong_axis=False, keepdims_missing=False,
+                        transposed=False, start_at_first=False,
                         plain_average=False, pooled=False, fixed_momentum=False,
                         update_flipped=False):
     """Running statistics after the mini-batches, in order, starting from zeros.
@@ -66,10 +57,10 @@ def track_running_stats(batches, momentum=0.9, *, ddof=0, sigma=False, not_updat
     None where the mistake raises (statistics over the wrong axis of mini-batches of
     different sizes cannot be added up).
     """
-    stats = []
+    stats, axis, keepdims = [], 0 if wrong_axis else 1, not keepdims_missing
     for Z in batches:
         mu = Z.mean(axis=axis, keepdims=keepdims)
-        var = Z.var(axis=axis, keepdims=keepdims, ddof=ddof)
+        var = Z.var(axis=axis, keepdims=keepdims, ddof=int(unbiased))
         stats.append((mu.T, var.T) if transposed else (mu, np.sqrt(var) if sigma else var))
     if plain_average:
         return tuple(np.mean([s[k] for s in stats], axis=0) for k in (0, 1))
@@ -116,129 +107,96 @@ def batchnorm_inference(Z, gamma, beta, running_mu, running_var, eps=1e-5, *,
     return (Z_tilde, (running_mu, running_var)) if returns_tuple else Z_tilde
 
 
-MISTAKES = {
-    "exponentially_weighted_average": {
-        "flipped": dict(flipped=True),
-        "start_at_first": dict(start_at_first=True),
-        "correction_always": dict(correction=True),
-        "correction_never": dict(correction=False),
-        "correction_power_plus_one": dict(power_offset=1),
-        "correction_power_from_zero": dict(power_offset=-1),
-        "divided_by_power": dict(divide_by_power=True),
-        "shifted": dict(shifted=True),
-        "with_v0": dict(with_v0=True),
-    },
-    "update_running_stats": {
-        "flipped": dict(flipped=True),
-        "sigma": dict(sigma=True),
-        "var_from_mu": dict(var_from_mu=True),
-        "fixed_momentum": dict(fixed_momentum=True),
-        "not_updated": dict(not_updated=True),
-    },
-    "track_running_stats": {
-        "unbiased": dict(ddof=1),
-        "sigma": dict(sigma=True),
-        "not_updated": dict(not_updated=True),
-        "wrong_axis": dict(axis=0),
-        "keepdims_missing": dict(keepdims=False),
-        "transposed": dict(transposed=True),
-        "start_at_first": dict(start_at_first=True),
-        "plain_average": dict(plain_average=True),
-        "pooled": dict(pooled=True),
-        "fixed_momentum": dict(fixed_momentum=True),
-        "update_flipped": dict(update_flipped=True),
-    },
-    "batchnorm_inference": {
-        "batch_stats": dict(batch_stats=True),
-        "eps_outside": dict(eps_outside=True),
-        "var_as_std": dict(var_as_std=True),
-        "swapped": dict(swapped=True),
-        "fixed_eps": dict(fixed_eps=True),
-        "no_eps": dict(no_eps=True),
-        "transposed": dict(transposed=True),
-        "returns_tuple": dict(returns_tuple=True),
-    },
-}
-"""{graded function: {mistake id: the keyword flags of the reference that reproduce it}}."""
+# ------------------------------------------------------------------ the hidden calls
 
 
-def result(function, args, kwargs=None, **flags):
-    """The reference `function`'s result on `args`/`kwargs`, with a mistake's `flags`."""
-    return globals()[function](*args, **(kwargs or {}), **flags)
+def _series(rng, T):
+    return 10 + 5 * np.sin(np.arange(T) / 8) + 2 * rng.normal(size=T)
 
 
-def mistake_results(function, args, kwargs=None):
-    """{mistake id: that mistake's result on `args`/`kwargs`} for every mistake of `function`."""
-    return {mistake: result(function, args, kwargs, **flags)
-            for mistake, flags in MISTAKES[function].items()}
+@hidden(EXERCISES["test_exponentially_weighted_average"])
+def ewa_calls(rng):
+    """Without correction (the default): whole series, then the first value alone."""
+    return [
+        Call.of("50 noisy values, beta = 0.9", _series(rng, 50), 0.9),
+        Call.of("one value, beta = 0.9 (v_1 = 0.1 theta_1)", rng.uniform(5, 15, size=1), 0.9),
+        Call.of("200 noisy values, beta = 0.98, bias_correction=False", _series(rng, 200),
+              0.98, bias_correction=False),
+        Call.of("10 values, beta = 0.5", rng.normal(size=10), 0.5, bias_correction=False),
+    ]
 
 
-# ------------------------------------------- the visible check's frozen values, regenerated
+@hidden(EXERCISES["test_exponentially_weighted_average_bias_correction"])
+def ewa_correction_calls(rng):
+    """With bias_correction=True: a constant stays constant, the first value is theta_1."""
+    return [
+        Call.of("50 noisy values, beta = 0.9, corrected", _series(rng, 50), 0.9,
+              bias_correction=True),
+        Call.of("a constant series, beta = 0.9, corrected", np.full(20, rng.uniform(1, 9)),
+              0.9, bias_correction=True),
+        Call.of("one value, beta = 0.9, corrected (v_1 = theta_1)", rng.uniform(5, 15, size=1), 0.9, bias_correction=True),
+        Call.of("200 noisy values, beta = 0.98, corrected", _series(rng, 200), 0.98,
+              bias_correction=True),
+    ]
 
 
-def visible_values():
-    """{grade_id: [{"expected", "mistakes"} per visible case]} computed from the reference.
-
-    A mistake is left out of a case where it has no result or gives the right one.
-    """
-    from course_lib.checks.batchnorm_test_time import VISIBLE, matches
-
-    values = {}
-    for grade_id, (function, cases) in VISIBLE.items():
-        values[grade_id] = []
-        for _, args, kwargs in cases:
-            expected = result(function, args, kwargs)
-            values[grade_id].append({"expected": expected, "mistakes": {
-                mistake: value for mistake, value in mistake_results(function, args, kwargs).items()
-                if value is not None and not matches(value, expected)}})
-    return values
+def _stats(rng, n):
+    """(mu, var) of a mini-batch: means around 0, variances in [0.2, 5], none equal to 1."""
+    return rng.normal(size=(n, 1)) * 2, rng.uniform(0.2, 5.0, size=(n, 1))
 
 
-def _literal(value):
-    """`value` (arrays, tuples, None) as Python source, floats to 15 significant digits."""
-    if isinstance(value, np.ndarray):
-        return _literal(value.tolist())
-    if isinstance(value, list):
-        return "[" + ", ".join(_literal(v) for v in value) + "]"
-    if isinstance(value, tuple):
-        return "(" + ", ".join(_literal(v) for v in value) + ")"
-    if value is None:
-        return "None"
-    if not np.isfinite(value):
-        return "np.nan" if np.isnan(value) else "np.inf" if value > 0 else "-np.inf"
-    return repr(float(f"{value:.15g}"))
+@hidden(EXERCISES["test_update_running_stats"])
+def update_calls(rng):
+    """ONE update, from 0 and from earlier values, with the default and a given momentum."""
+    n = 4
+    zeros = (np.zeros((n, 1)), np.zeros((n, 1)))
+    return [
+        Call.of("one update from 0 (momentum 0.9 by default)", *zeros, *_stats(rng, n)),
+        Call.of("one update from earlier running values", *_stats(rng, n),
+              *_stats(rng, n)),
+        Call.of("one update with momentum=0.8", *_stats(rng, 3), *_stats(rng, 3),
+              momentum=0.8),
+        Call.of("one update with momentum=0.99", *_stats(rng, 5), *_stats(rng, 5),
+              momentum=0.99),
+    ]
 
 
-BEGIN = "# BEGIN GENERATED VALUES: python -m autograder.reference.batchnorm_test_time\n"
-END = "# END GENERATED VALUES\n"
+def _batches(rng, n, sizes):
+    return [rng.normal(size=(n, 1)) + rng.uniform(0.5, 2.5, size=(n, 1)) * rng.normal(size=(n, m))
+            for m in sizes]
 
 
-def render(values):
-    """The generated block of the published check module: one entry per case and result."""
-    import textwrap
-
-    lines = [BEGIN, "_FROZEN = {\n"]
-    for grade_id, cases in values.items():
-        for index, case in enumerate(cases):
-            for which, value in {"expected": case["expected"], **case["mistakes"]}.items():
-                entry = f"({grade_id!r}, {index}, {which!r}): {_literal(value)},"
-                lines += [line + "\n" for line in textwrap.wrap(
-                    entry, 99, initial_indent="    ", subsequent_indent="        ",
-                    break_long_words=False, break_on_hyphens=False)]
-    return "".join([*lines, "}\n", END])
+@hidden(EXERCISES["test_track_running_stats"])
+def track_calls(rng):
+    """Running statistics over mini-batches: biased variances, updated, EWA from 0."""
+    return [
+        Call.of("4 mini-batches of 8 examples of 5 units", _batches(rng, 5, [8] * 4)),
+        Call.of("3 square mini-batches (4 units, 4 examples)", _batches(rng, 4, [4] * 3)),
+        Call.of("5 mini-batches of 3 to 10 examples, momentum=0.5", _batches(rng, 3, [3, 10, 5, 7, 4]), momentum=0.5),
+        Call.of("one mini-batch of 6 examples of 3 units", _batches(rng, 3, [6])),
+    ]
 
 
-def write_visible_values(path=None):
-    """Rewrite the generated block of course_lib/checks/batchnorm_test_time.py in place."""
-    import course_lib.checks.batchnorm_test_time as published
-
-    path = Path(path or published.__file__)
-    text = path.read_text()
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.DOTALL)
-    assert pattern.search(text), f"no generated block in {path}"
-    path.write_text(pattern.sub(lambda _: render(visible_values()), text))
-    return path
+def _layer(rng, n):
+    gamma = rng.uniform(0.5, 2.0, size=(n, 1)) * rng.choice([-1.0, 1.0], size=(n, 1))
+    return (gamma, rng.normal(size=(n, 1)), rng.normal(size=(n, 1)),
+            rng.uniform(0.3, 4.0, size=(n, 1)))
 
 
-if __name__ == "__main__":
-    print(f"wrote {write_visible_values()}")
+@hidden(EXERCISES["test_batchnorm_inference"])
+def inference_calls(rng):
+    """Running statistics on any batch: one example, non-square, square, variance below eps."""
+    cases = []
+    for n, m in [(3, 1), (4, 6), (5, 5), (2, 1)]:
+        gamma, beta, mu, var = _layer(rng, n)
+        Z = mu + np.sqrt(var) * rng.normal(size=(n, m)) + 0.5
+        label = f"one example of {n} units (m = 1)" if m == 1 else f"Z of shape ({n}, {m})"
+        cases.append(Call.of(label, Z, gamma, beta, mu, var))
+    gamma, beta, mu, _ = _layer(rng, 3)
+    cases.append(Call.of("running variances below eps", mu + 1e-3 * rng.normal(size=(3, 4)), gamma, beta, mu,
+                       np.array([[1e-7], [2e-6], [0.0]])))
+    gamma, beta, mu, var = _layer(rng, 3)
+    cases.append(Call.of("eps = 0.1 passed as an argument", mu + rng.normal(size=(3, 2)), gamma, beta, mu, var, eps=0.1))
+    return cases
+
+

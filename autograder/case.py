@@ -196,15 +196,26 @@ def _judge_one(case, record):
         value = codec.decode(record.get("value"))
     except (TypeError, ValueError, KeyError) as error:
         return "invalid_result", f"{case.function} returned something unreadable ({error})"
-    encoded = record.get("value")
-    if isinstance(encoded, dict) and encoded.get("type") not in (None, "ndarray"):
-        return "invalid_result", (f"{case.function} returned a {encoded['type']}; "
+    subclass = _array_subclass(record.get("value"))
+    if subclass:
+        return "invalid_result", (f"{case.function} returned a {subclass}; "
                                   "return a plain numpy array")
     try:
         hint = case.judge(value)
     except Exception as error:  # a malformed result the judge could not handle
         hint = f"the result could not be checked ({type(error).__name__}: {error})"
     return ("wrong_answer", hint) if hint else None
+
+
+def _array_subclass(encoded):
+    """The name of the first array subclass (np.matrix, ...) in an encoded result, or None."""
+    if isinstance(encoded, list):
+        return next(filter(None, map(_array_subclass, encoded)), None)
+    if not isinstance(encoded, dict):
+        return None
+    if "__ndarray__" in encoded:
+        return encoded.get("type") if encoded.get("type") != "ndarray" else None
+    return _array_subclass(encoded.get("__tuple__") or list(encoded.get("__dict__", {}).values()))
 
 
 def _changed_argument(case, record):
@@ -233,7 +244,7 @@ def run_in_process(assignment, grade_id, namespace, seed=0):
     Used by the hidden part of the masters' test cells, so that executing a
     master proves its solutions pass the grader's own cases.
     """
-    from autograder.checks import checks_for
+    from autograder.exercises import checks_for
 
     cases = checks_for(assignment)[grade_id](case_rng(seed, grade_id))
     records = [probe.call_one(case.request(), namespace) for case in cases]

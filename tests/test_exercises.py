@@ -1,0 +1,309 @@
+"""Every declared exercise, every named mistake: the two layers agree.
+
+For each exercise (`course_lib.checks.<a>.EXERCISES`) and each of its mistakes (the
+reference with that keyword flag set): the visible check names it with its hint, the
+grader (its own cases, in process, on several seeds) names it with the same hint, and the
+right reference passes both. Every graded function gets the properties of the framework
+in both layers: changing an argument in place and returning the wrong container are each
+named. The committed visible values are the reference's, and every hint sentence is
+written once in the source tree.
+"""
+
+import functools
+import inspect
+
+import nbformat
+import numpy as np
+import pytest
+
+from autograder import exercises as registry
+from autograder.case import case_rng, judge_results
+from course_lib import probe
+from course_lib.checking import MODIFIED_ARGUMENT, CheckFailed
+from course_lib.exercise import load_values
+from tests.helpers import REPO, solution_sources
+
+SEEDS = (0, 1, 2)
+DECLARED = [a for a in registry.ASSIGNMENTS if hasattr(registry.published(a), "EXERCISES")]
+EXERCISES = [(a, g) for a in DECLARED for g in registry.exercises(a)]
+MISTAKES = [(a, g, m) for a, g in EXERCISES for m in registry.exercises(a)[g].mistakes]
+
+
+def exercise_of(assignment, grade_id):
+    return registry.exercises(assignment)[grade_id]
+
+
+@functools.cache
+def master_namespace(assignment):
+    """The master's solution cells executed in a fresh namespace (a copy is handed out)."""
+    namespace = {"np": np}
+    for source in solution_sources(assignment).values():
+        exec(source, namespace)
+    return namespace
+
+
+def notebook_with(exercise, function):
+    """The master's namespace with the exercise's function replaced by `function`."""
+    namespace = dict(master_namespace(exercise.assignment))
+    namespace[exercise.function] = function
+    return namespace
+
+
+def mistaken(exercise, mistake):
+    """The reference with `mistake`'s flag set, as a plain function of the same name."""
+    solve = getattr(registry.private(exercise.assignment), exercise.function)
+    source = (f"def {exercise.function}(*args, **kwargs):\n"
+              f"    return _solve(*args, **kwargs, {mistake}=True)\n")
+    scope = {"_solve": solve}
+    exec(source, scope)
+    return scope[exercise.function]
+
+
+def visible_message(exercise, namespace):
+    """The visible check's CheckFailed message on `namespace` (None when it passes)."""
+    try:
+        with np.errstate(all="ignore"):
+            exercise.check(*(namespace[f] for f in exercise.notebook_functions))
+    except CheckFailed as error:
+        return str(error)
+    return None
+
+
+@functools.cache
+def hidden_cases(assignment, grade_id, seed):
+    return registry.cases(assignment, grade_id, case_rng(seed, grade_id))
+
+
+def grader_verdict(exercise, namespace, seed):
+    """The grader's verdict of the exercise's cell on `namespace`, judged in process."""
+    cases = hidden_cases(exercise.assignment, exercise.grade_id, seed)
+    with np.errstate(all="ignore"):
+        records = [probe.call_one(c.request(), namespace) for c in cases]
+    return judge_results(cases, records)
+
+
+# ----------------------------------------------------------------- the declarations
+
+
+@pytest.mark.parametrize("assignment", DECLARED)
+def test_committed_values_are_the_references(assignment):
+    """`python -m autograder.exercises` would write the same values file."""
+    fresh, committed = registry.visible_values(assignment), load_values(assignment)
+    assert fresh.keys() == committed.keys()
+    for grade_id, calls in fresh.items():
+        for mine, theirs in zip(calls, committed[grade_id], strict=True):
+            assert mine["mistakes"].keys() == theirs["mistakes"].keys(), grade_id
+            exercise = exercise_of(assignment, grade_id)
+            for key in ["expected", *mine["mistakes"]]:
+                a = mine[key] if key == "expected" else mine["mistakes"][key]
+                b = theirs[key] if key == "expected" else theirs["mistakes"][key]
+                assert exercise.same(a, b), (grade_id, key)
+
+
+def test_values_file_round_trips(tmp_path):
+    for assignment in DECLARED:
+        path = registry.write_values(assignment, tmp_path)
+        assert path.read_text() == (REPO / "course_lib" / "checks" / "values"
+                                    / path.name).read_text(), assignment
+
+
+@pytest.mark.parametrize("assignment, grade_id", EXERCISES)
+def test_every_mistake_is_a_flag_of_the_reference(assignment, grade_id):
+    exercise = exercise_of(assignment, grade_id)
+    solve = getattr(registry.private(assignment), exercise.function)
+    flags = {name for name, p in inspect.signature(solve).parameters.items()
+             if p.kind is p.KEYWORD_ONLY and p.default is False}
+    assert set(exercise.mistakes) <= flags, set(exercise.mistakes) - flags
+
+
+def test_grade_ids_are_the_masters():
+    """The declarations register exactly the master's graded test cells."""
+    for assignment in DECLARED:
+        nb = nbformat.read(REPO / "autograder" / "source" / assignment / f"{assignment}.ipynb",
+                           as_version=4)
+        graded = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+                  if c.metadata.get("nbgrader", {}).get("grade")
+                  and not c.metadata["nbgrader"].get("solution")]
+        assert graded == list(registry.exercises(assignment)), assignment
+
+
+def _hint_sentences():
+    sentences = {}
+    for assignment in DECLARED:
+        for exercise in registry.exercises(assignment).values():
+            for mistake, hint in exercise.mistakes.items():
+                sentences.setdefault(hint, f"{exercise.grade_id}/{mistake}")
+    return sentences
+
+
+def test_every_hint_sentence_is_written_once_in_the_source_tree():
+    """No hint is typed twice: each one's opening words occur in exactly one place."""
+    files = [p for folder in ("course_lib", "autograder", "tests", "docs")
+             for p in (REPO / folder).rglob("*") if p.suffix in (".py", ".ipynb", ".md")]
+    texts = {p: p.read_text() for p in files}
+    for hint, where in _hint_sentences().items():
+        head = hint[:40]
+        homes = [(p.relative_to(REPO), text.count(head)) for p, text in texts.items()
+                 if head in text]
+        assert len(homes) == 1 and homes[0][1] == 1, (where, homes)
+
+
+# ------------------------------------------------------------------ the mistakes
+
+
+@pytest.mark.parametrize("assignment, grade_id", EXERCISES)
+def test_the_reference_passes_both_layers(assignment, grade_id):
+    exercise = exercise_of(assignment, grade_id)
+    namespace = master_namespace(assignment)
+    assert visible_message(exercise, namespace) is None
+    for seed in SEEDS:
+        verdict = grader_verdict(exercise, namespace, seed)
+        assert verdict.ok, verdict
+
+
+@pytest.mark.parametrize("assignment, grade_id, mistake", MISTAKES)
+def test_both_layers_name_each_mistake_with_its_hint(assignment, grade_id, mistake):
+    exercise = exercise_of(assignment, grade_id)
+    hint = exercise.mistakes[mistake]
+    namespace = notebook_with(exercise, mistaken(exercise, mistake))
+    message = visible_message(exercise, namespace)
+    assert message is not None and hint in message, message
+    for seed in SEEDS:
+        verdict = grader_verdict(exercise, namespace, seed)
+        assert verdict.status == "wrong_answer" and hint in verdict.message, (seed, verdict)
+
+
+# ----------------------------------------------- the properties every function gets
+
+
+def _first_array_argument(exercise):
+    """The position of the first argument of the visible calls holding an array, or None."""
+    for call in exercise.visible:
+        for i, value in enumerate(call.args):
+            if _array_in(value) is not None:
+                return i
+    return None
+
+
+def _array_in(value):
+    """`value` if it is a non-empty array, else the first such array in a list, or None."""
+    if isinstance(value, np.ndarray) and value.size:
+        return value
+    if isinstance(value, list):
+        return next((v for v in value if isinstance(v, np.ndarray) and v.size), None)
+    return None
+
+
+def in_place(exercise, position):
+    """The reference, but it first changes its argument at `position` in place."""
+    solve = getattr(registry.private(exercise.assignment), exercise.function)
+
+    def function(*args, **kwargs):
+        result = solve(*args, **kwargs)
+        array = _array_in(args[position])
+        array[...] = array + 1.0
+        return result
+
+    function.__name__ = exercise.function
+    function.__signature__ = inspect.signature(solve)
+    return function
+
+
+CONTAINERS = {
+    "a list": (lambda a: np.asarray(a).tolist(), "return a numpy array"),
+    "float32": (lambda a: np.asarray(a, dtype=np.float32), "float32, which keeps about 7 digits"),
+    "a bool array": (lambda a: np.asarray(a) > 0, "has dtype bool"),
+    "an np.matrix": (lambda a: np.asmatrix(a), "matrix; return a plain numpy array"),
+}
+"""Ways of returning the right numbers in the wrong container, and the words naming each."""
+
+TUPLES = {
+    "a list of the values": (list, "not a list"),
+    "the first value alone": (lambda t: t[0], "should be a tuple of"),
+    "one value too many": (lambda t: (*t, None), "values but should have"),
+}
+"""Ways of returning a tuple wrongly, and the words naming each."""
+
+
+def returning(exercise, wrap):
+    """The reference, but its result passed through `wrap` first."""
+    solve = getattr(registry.private(exercise.assignment), exercise.function)
+
+    def function(*args, **kwargs):
+        return wrap(solve(*args, **kwargs))
+
+    function.__name__ = exercise.function
+    return function
+
+
+def _in_first(wrap):
+    """`wrap` applied to a result, or to the first value of a tuple result."""
+    return lambda r: (wrap(r[0]), *r[1:]) if isinstance(r, tuple) else wrap(r)
+
+
+@pytest.mark.parametrize("assignment, grade_id", EXERCISES)
+def test_changing_an_argument_in_place_is_named_by_both_layers(assignment, grade_id):
+    exercise = exercise_of(assignment, grade_id)
+    position = _first_array_argument(exercise)
+    if position is None:  # its arguments are not data (a graph, a driver's functions)
+        assert exercise.request(exercise.visible[0])[0] != exercise.function
+        return
+    namespace = notebook_with(exercise, in_place(exercise, position))
+    head = MODIFIED_ARGUMENT.split("{argument}")[0].format(function=exercise.function)
+    assert head in (visible_message(exercise, namespace) or "")
+    verdict = grader_verdict(exercise, namespace, SEEDS[0])
+    assert verdict.status == "wrong_answer" and head in verdict.message, verdict
+
+
+def _named_by_both_layers(exercise, function, words, *, grader_status="wrong_answer"):
+    namespace = notebook_with(exercise, function)
+    message = visible_message(exercise, namespace) or ""
+    assert words in message, message
+    verdict = grader_verdict(exercise, namespace, SEEDS[0])
+    assert verdict.status == grader_status and words in verdict.message, verdict
+
+
+@pytest.mark.parametrize("container", sorted(CONTAINERS))
+@pytest.mark.parametrize("assignment, grade_id", EXERCISES)
+def test_each_wrong_container_is_named_by_both_layers(assignment, grade_id, container):
+    exercise = exercise_of(assignment, grade_id)
+    wrap, words = CONTAINERS[container]
+    # the kernel refuses to send an np.matrix at all: the grader names it before judging
+    _named_by_both_layers(exercise, returning(exercise, _in_first(wrap)), words,
+                          grader_status="invalid_result" if "matrix" in container
+                          else "wrong_answer")
+
+
+@pytest.mark.parametrize("shape", sorted(TUPLES))
+@pytest.mark.parametrize("assignment, grade_id", EXERCISES)
+def test_each_wrong_tuple_is_named_by_both_layers(assignment, grade_id, shape):
+    exercise = exercise_of(assignment, grade_id)
+    wrap, words = TUPLES[shape]
+    if isinstance(exercise.result, str):  # its result is not a tuple
+        assert not isinstance(registry.visible_values(assignment)[grade_id][0]["expected"],
+                              tuple)
+        return
+    _named_by_both_layers(exercise, returning(exercise, wrap), words)
+
+
+def test_the_check_never_shows_its_own_frames():
+    """A student's function that raises gets one sentence naming its line, no traceback."""
+    for assignment in DECLARED:
+        for exercise in registry.exercises(assignment).values():
+            source = f"def {exercise.function}(*args, **kwargs):\n    return 1 / 0\n"
+            scope = {}
+            exec(compile(source, "<student cell>", "exec"), scope)
+            namespace = notebook_with(exercise, scope[exercise.function])
+            message = visible_message(exercise, namespace)
+            assert "raised ZeroDivisionError at line 2" in message, message
+            assert "course_lib" not in message and "Traceback" not in message
+
+
+def test_not_implemented_is_one_sentence():
+    for assignment in DECLARED:
+        for exercise in registry.exercises(assignment).values():
+            scope = {}
+            exec(f"def {exercise.function}(*args, **kwargs):\n    raise NotImplementedError\n",
+                 scope)
+            message = visible_message(exercise, notebook_with(exercise, scope[exercise.function]))
+            assert message.startswith(f"{exercise.function} is not implemented yet"), message
