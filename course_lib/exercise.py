@@ -73,7 +73,7 @@ class Call:
     kwargs: dict = field(default_factory=dict)
 
     @classmethod
-    def of(cls, label: str, *args: Any, **kwargs: Any) -> "Call":
+    def of(cls, label: str, *args: Any, **kwargs: Any) -> Call:
         """Call.of("m = 1", Z, eps=0.1) is Call("m = 1", (Z,), {"eps": 0.1})."""
         return cls(label, args, kwargs)
 

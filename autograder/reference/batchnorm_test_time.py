@@ -11,6 +11,7 @@ from autograder.exercises import hidden
 from course_lib.checks.batchnorm_test_time import EXERCISES
 from course_lib.exercise import Call
 
+
 def exponentially_weighted_average(values, beta, bias_correction=False, *, flipped=False,
                                    start_at_first=False, correction_always=False,
                                    correction_never=False, correction_power_plus_one=False,
@@ -121,7 +122,7 @@ def ewa_calls(rng):
         Call.of("50 noisy values, beta = 0.9", _series(rng, 50), 0.9),
         Call.of("one value, beta = 0.9 (v_1 = 0.1 theta_1)", rng.uniform(5, 15, size=1), 0.9),
         Call.of("200 noisy values, beta = 0.98, bias_correction=False", _series(rng, 200),
-              0.98, bias_correction=False),
+                0.98, bias_correction=False),
         Call.of("10 values, beta = 0.5", rng.normal(size=10), 0.5, bias_correction=False),
     ]
 
@@ -131,12 +132,13 @@ def ewa_correction_calls(rng):
     """With bias_correction=True: a constant stays constant, the first value is theta_1."""
     return [
         Call.of("50 noisy values, beta = 0.9, corrected", _series(rng, 50), 0.9,
-              bias_correction=True),
+                bias_correction=True),
         Call.of("a constant series, beta = 0.9, corrected", np.full(20, rng.uniform(1, 9)),
-              0.9, bias_correction=True),
-        Call.of("one value, beta = 0.9, corrected (v_1 = theta_1)", rng.uniform(5, 15, size=1), 0.9, bias_correction=True),
+                0.9, bias_correction=True),
+        Call.of("one value, beta = 0.9, corrected (v_1 = theta_1)", rng.uniform(5, 15, size=1),
+                0.9, bias_correction=True),
         Call.of("200 noisy values, beta = 0.98, corrected", _series(rng, 200), 0.98,
-              bias_correction=True),
+                bias_correction=True),
     ]
 
 
@@ -153,11 +155,11 @@ def update_calls(rng):
     return [
         Call.of("one update from 0 (momentum 0.9 by default)", *zeros, *_stats(rng, n)),
         Call.of("one update from earlier running values", *_stats(rng, n),
-              *_stats(rng, n)),
+                *_stats(rng, n)),
         Call.of("one update with momentum=0.8", *_stats(rng, 3), *_stats(rng, 3),
-              momentum=0.8),
+                momentum=0.8),
         Call.of("one update with momentum=0.99", *_stats(rng, 5), *_stats(rng, 5),
-              momentum=0.99),
+                momentum=0.99),
     ]
 
 
@@ -172,7 +174,8 @@ def track_calls(rng):
     return [
         Call.of("4 mini-batches of 8 examples of 5 units", _batches(rng, 5, [8] * 4)),
         Call.of("3 square mini-batches (4 units, 4 examples)", _batches(rng, 4, [4] * 3)),
-        Call.of("5 mini-batches of 3 to 10 examples, momentum=0.5", _batches(rng, 3, [3, 10, 5, 7, 4]), momentum=0.5),
+        Call.of("5 mini-batches of 3 to 10 examples, momentum=0.5",
+                _batches(rng, 3, [3, 10, 5, 7, 4]), momentum=0.5),
         Call.of("one mini-batch of 6 examples of 3 units", _batches(rng, 3, [6])),
     ]
 
@@ -193,10 +196,11 @@ def inference_calls(rng):
         label = f"one example of {n} units (m = 1)" if m == 1 else f"Z of shape ({n}, {m})"
         cases.append(Call.of(label, Z, gamma, beta, mu, var))
     gamma, beta, mu, _ = _layer(rng, 3)
-    cases.append(Call.of("running variances below eps", mu + 1e-3 * rng.normal(size=(3, 4)), gamma, beta, mu,
-                       np.array([[1e-7], [2e-6], [0.0]])))
+    cases.append(Call.of("running variances below eps", mu + 1e-3 * rng.normal(size=(3, 4)),
+                         gamma, beta, mu, np.array([[1e-7], [2e-6], [0.0]])))
     gamma, beta, mu, var = _layer(rng, 3)
-    cases.append(Call.of("eps = 0.1 passed as an argument", mu + rng.normal(size=(3, 2)), gamma, beta, mu, var, eps=0.1))
+    cases.append(Call.of("eps = 0.1 passed as an argument", mu + rng.normal(size=(3, 2)),
+                         gamma, beta, mu, var, eps=0.1))
     return cases
 
 

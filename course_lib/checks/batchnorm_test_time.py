@@ -79,6 +79,71 @@ def _ewa_mistakes(*ids):
 
 
 
+UPDATE_MISTAKES = {
+    "flipped": "the momentum convention is flipped: new = momentum * old + (1 - momentum) * "
+               "batch, so momentum = 0.9 keeps 90% of the old value (PyTorch's momentum = "
+               "0.1 is the weight of the new value)",
+    "sigma": "the running variance averages sqrt(var), a standard deviation: average the "
+             "variance itself",
+    "var_from_mu": "the running variance is updated with the batch mean: fold var into "
+                   "running_var (and mu into running_mu)",
+    "fixed_momentum": "momentum is fixed at 0.9 whatever the argument says: use momentum",
+    "not_updated": "the running statistics did not change: return momentum * old + "
+                   "(1 - momentum) * batch",
+}
+"""The mistakes of update_running_stats."""
+
+TRACK_MISTAKES = {
+    "unbiased": "the running variance uses the unbiased batch variance (ddof=1, as PyTorch "
+                "stores it); keep the biased variance (1/m) that the forward pass "
+                "normalises with",
+    "sigma": "the running variance averages the batch standard deviations: average the "
+             "variances",
+    "not_updated": "the running statistics are still 0: assign what update_running_stats "
+                   "returns",
+    "wrong_axis": "the batch statistics are taken over the units (axis 0) instead of over "
+                  "each unit's examples (axis 1)",
+    "keepdims_missing": "the batch statistics have shape (n,) (keepdims=True is missing), "
+                        "so adding them to the (n, 1) running statistics broadcasts to an "
+                        "(n, n) array",
+    "transposed": "the running statistics are rows of shape (1, n): keep them as columns "
+                  "(n, 1), one entry per unit",
+    "start_at_first": "the running statistics start from the first mini-batch's "
+                      "statistics; they start at 0, and every mini-batch, the first too, "
+                      "is folded in with update_running_stats",
+    "plain_average": "this is the plain average of the batch statistics; the running "
+                     "statistics are an exponentially weighted average from 0",
+    "pooled": "these are the statistics of all the mini-batches pooled together; the "
+              "running statistics are an exponentially weighted average of each "
+              "mini-batch's statistics, from 0",
+    "fixed_momentum": "the momentum argument is not used: pass it on to "
+                      "update_running_stats",
+    "update_flipped": "the momentum convention of the update is flipped (see "
+                      "test_update_running_stats): new = momentum * old + (1 - momentum) "
+                      "* batch",
+}
+"""The mistakes of track_running_stats."""
+
+INFERENCE_MISTAKES = {
+    "batch_stats": "Z is normalised with its own batch statistics; at test time use "
+                   "running_mu and running_var (one example alone then gives exactly "
+                   "beta, whatever it is)",
+    "eps_outside": "eps is added to the square root of running_var; it belongs inside: "
+                   "sqrt(running_var + eps)",
+    "var_as_std": "Z - running_mu is divided by the variance; divide by the standard "
+                  "deviation sqrt(running_var + eps)",
+    "swapped": "beta scales and gamma shifts: the other way round, gamma scales, beta "
+               "shifts",
+    "fixed_eps": "eps is fixed at 1e-5 whatever the argument says: use eps",
+    "no_eps": "eps is missing: divide by sqrt(running_var + eps), which stays finite when "
+              "a variance is 0",
+    "transposed": "the statistics are used as rows: here examples are columns, and gamma, "
+                  "beta, running_mu and running_var are columns (n, 1), one entry per unit",
+    "returns_tuple": "batchnorm_inference returns a tuple: return the array Z_tilde alone "
+                     "(at test time there is no cache to keep for a backward pass)",
+}
+"""The mistakes of batchnorm_inference."""
+
 EXERCISES = declare(
     "03_batchnorm_test_time",
     Exercise(
@@ -108,18 +173,7 @@ EXERCISES = declare(
               (OLD_MU, OLD_VAR, BATCH_MU, BATCH_VAR)),
          Call("one update with momentum=0.8", (OLD_MU, OLD_VAR, BATCH_MU, BATCH_VAR),
               {"momentum": 0.8})],
-        {
-            "flipped": "the momentum convention is flipped: new = momentum * old + (1 - momentum) * "
-                       "batch, so momentum = 0.9 keeps 90% of the old value (PyTorch's momentum = "
-                       "0.1 is the weight of the new value)",
-            "sigma": "the running variance averages sqrt(var), a standard deviation: average the "
-                     "variance itself",
-            "var_from_mu": "the running variance is updated with the batch mean: fold var into "
-                           "running_var (and mu into running_mu)",
-            "fixed_momentum": "momentum is fixed at 0.9 whatever the argument says: use momentum",
-            "not_updated": "the running statistics did not change: return momentum * old + "
-                           "(1 - momentum) * batch",
-        }, RTOL),
+        UPDATE_MISTAKES, RTOL),
     Exercise(
         "test_track_running_stats", "track_running_stats", ("running_mu", "running_var"),
         "track_running_stats: EWA of each batch's mean and biased variance, from 0.",
@@ -127,35 +181,7 @@ EXERCISES = declare(
          Call("three mini-batches of 3 units (m = 5, 4, 5)", (BATCHES,)),
          Call("the same mini-batches with momentum=0.5", (BATCHES,), {"momentum": 0.5}),
          Call("one mini-batch (m = 5)", (BATCHES[:1],))],
-        {
-            "unbiased": "the running variance uses the unbiased batch variance (ddof=1, as PyTorch "
-                        "stores it); keep the biased variance (1/m) that the forward pass "
-                        "normalises with",
-            "sigma": "the running variance averages the batch standard deviations: average the "
-                     "variances",
-            "not_updated": "the running statistics are still 0: assign what update_running_stats "
-                           "returns",
-            "wrong_axis": "the batch statistics are taken over the units (axis 0) instead of over "
-                          "each unit's examples (axis 1)",
-            "keepdims_missing": "the batch statistics have shape (n,) (keepdims=True is missing), "
-                                "so adding them to the (n, 1) running statistics broadcasts to an "
-                                "(n, n) array",
-            "transposed": "the running statistics are rows of shape (1, n): keep them as columns "
-                          "(n, 1), one entry per unit",
-            "start_at_first": "the running statistics start from the first mini-batch's "
-                              "statistics; they start at 0, and every mini-batch, the first too, "
-                              "is folded in with update_running_stats",
-            "plain_average": "this is the plain average of the batch statistics; the running "
-                             "statistics are an exponentially weighted average from 0",
-            "pooled": "these are the statistics of all the mini-batches pooled together; the "
-                      "running statistics are an exponentially weighted average of each "
-                      "mini-batch's statistics, from 0",
-            "fixed_momentum": "the momentum argument is not used: pass it on to "
-                              "update_running_stats",
-            "update_flipped": "the momentum convention of the update is flipped (see "
-                              "test_update_running_stats): new = momentum * old + (1 - momentum) "
-                              "* batch",
-        }, RTOL),
+        TRACK_MISTAKES, RTOL),
     Exercise(
         "test_batchnorm_inference", "batchnorm_inference", "Z_tilde",
         "batchnorm_inference: uses the running statistics, so one example alone gives the "
@@ -167,23 +193,7 @@ EXERCISES = declare(
          Call("running variances 1e-7, 4e-6 and 0 (eps goes inside the square root)",
               (1e-3 * INFERENCE_Z + LAYER[2], *LAYER[:3], TINY_VAR)),
          Call("eps = 0.1 passed as an argument", (INFERENCE_Z, *LAYER), {"eps": 0.1})],
-        {
-            "batch_stats": "Z is normalised with its own batch statistics; at test time use "
-                           "running_mu and running_var (one example alone then gives exactly "
-                           "beta, whatever it is)",
-            "eps_outside": "eps is added to the square root of running_var; it belongs inside: "
-                           "sqrt(running_var + eps)",
-            "var_as_std": "Z - running_mu is divided by the variance; divide by the standard "
-                          "deviation sqrt(running_var + eps)",
-            "swapped": "beta scales and gamma shifts: the other way round, gamma scales, beta shifts",
-            "fixed_eps": "eps is fixed at 1e-5 whatever the argument says: use eps",
-            "no_eps": "eps is missing: divide by sqrt(running_var + eps), which stays finite when "
-                      "a variance is 0",
-            "transposed": "the statistics are used as rows: here examples are columns, and gamma, "
-                          "beta, running_mu and running_var are columns (n, 1), one entry per unit",
-            "returns_tuple": "batchnorm_inference returns a tuple: return the array Z_tilde alone "
-                             "(at test time there is no cache to keep for a backward pass)",
-        }, RTOL),
+        INFERENCE_MISTAKES, RTOL),
 )
 """{grade_id: Exercise}: every graded cell of the notebook."""
 
