@@ -120,8 +120,7 @@ def cases(assignment: str, grade_id: str, rng: np.random.Generator) -> list[Case
 
 def checks_for(assignment: str) -> dict[str, Callable[[np.random.Generator], list[Case]]]:
     """{grade_id: rng -> [Case]} of `assignment`, in the master's order of declaration."""
-    if not _declared(assignment):  # not yet declared: its hand-written cases
-        exercises(assignment)
+    if assignment in ASSIGNMENTS and not _declared(assignment):  # its hand-written cases
         return importlib.import_module(f"autograder.checks.{module_name(assignment)}").CHECKS
     return {grade_id: functools.partial(cases, assignment, grade_id)
             for grade_id in exercises(assignment)}

@@ -12,9 +12,9 @@ nbgrader's SaveAutoGrades scores.
 """
 
 import ast
+import functools
 import json
 import os
-import signal
 import time
 
 from jupyter_core.utils import run_sync
@@ -24,8 +24,9 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer, Unicode
 
-from autograder.exercises import checks_for
 from autograder.case import RefusedReport, Verdict, case_rng, judge_cell
+from autograder.exercises import checks_for
+from autograder.limits import OUTPUT_MESSAGES, OutputCaps, kill_strays, message_bytes
 from course_lib.probe import MIME, cell_source, driver_modules, make_request, module_source
 
 
@@ -130,43 +131,54 @@ class RepairSubmission(NbGraderPreprocessor):
         return nb, resources
 
 
+@functools.lru_cache(maxsize=256)
 def _cases(assignment, grade_id, seed):
+    """The grader's cases of a cell, built once per worker (they do not depend on the student)."""
     checks = checks_for(assignment)
     if grade_id not in checks:
         return None
-    return checks[grade_id](case_rng(seed, grade_id))
+    return tuple(checks[grade_id](case_rng(seed, grade_id)))
 
 
-OUTPUT_MESSAGES = frozenset({"stream", "display_data", "execute_result", "error",
-                             "update_display_data", "comm_open", "comm_msg", "comm_close"})
-"""Kernel messages that carry output: each one is counted against the caps."""
 DISPLAY_MESSAGES = frozenset({"display_data", "execute_result", "update_display_data"})
 CHANNEL = "course_probe"
 """Key of `resources` under which ProbeExecute hands each graded cell's channel to JudgeProbes."""
 
 
-def message_bytes(content, limit):
-    """About how many bytes `content` (a message's content) takes as JSON; stops past `limit`."""
-    total, stack = 0, [content]
-    while stack and total <= limit:
-        item = stack.pop()
-        if isinstance(item, str):
-            total += len(item) + 2
-        elif isinstance(item, dict):
-            total += 2
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, (list, tuple)):
-            total += 2 + len(item)
-            stack.extend(item)
-        else:
-            total += 8
-    return total
-
-
 def _carries_report(msg_type, content):
     data = content.get("data") if isinstance(content, dict) else None
     return msg_type in DISPLAY_MESSAGES and isinstance(data, dict) and MIME in data
+
+
+class ReportChannel(dict):
+    """What the kernel said on the probe's MIME type during one graded cell.
+
+    Holds the cell's nonce, how many report messages came, and the reports kept for
+    JudgeProbes: the first one if it is a plain display_data within `max_bytes`, else a
+    `RefusedReport` saying why; a second message is kept as a refusal. A dict, so that
+    it travels in nbconvert's `resources`.
+    """
+
+    def __init__(self, nonce: str) -> None:
+        super().__init__(nonce=nonce, messages=0, reports=[])
+
+    def receive(self, msg_type: str, content: dict, size: int, max_bytes: int) -> bool:
+        """Take one message carrying a report; True when it was kept as the report."""
+        self["messages"] += 1
+        reports = self["reports"]
+        if len(reports) >= 2:
+            return False
+        if self["messages"] > 1:
+            reports.append(RefusedReport("a second report"))
+        elif size > max_bytes:
+            reports.append(RefusedReport(f"larger than {max_bytes} bytes"))
+        elif msg_type != "display_data" or (content.get("transient") or {}).get("display_id"):
+            reports.append(RefusedReport(f"sent as {msg_type} with a display id"
+                                         if msg_type == "display_data" else f"sent as {msg_type}"))
+        else:
+            reports.append(content["data"][MIME])
+            return True
+        return False
 
 
 class ProbeExecute(Execute):
@@ -214,9 +226,8 @@ class ProbeExecute(Execute):
         self._assignment = resources["nbgrader"]["assignment"]
         self._deadline = time.monotonic() + self.notebook_timeout
         self._dead_at = None
-        self._cell_bytes = {}
-        self._notebook_bytes = 0
-        self._cut = set()
+        self._caps = OutputCaps(cell=self.max_output_bytes,
+                                notebook=self.max_notebook_output_bytes)
         self._probing = {}
         self._channels = resources.setdefault(CHANNEL, {})
         self.timeout_func = self._cell_timeout
@@ -251,33 +262,13 @@ class ProbeExecute(Execute):
             return cell, self.resources
         if self._timed_out:
             cell.outputs.append(_error("CellTimeoutError", "the cell did not finish in time"))
-        self._kill_strays()
+        kill_strays(getattr(getattr(getattr(self.km, "provisioner", None), "process", None),
+                            "pid", None))
         return cell, resources
 
     async def _async_handle_timeout(self, timeout, cell=None):
         self._timed_out = True
         return await super()._async_handle_timeout(timeout, cell)
-
-    def _kill_strays(self):
-        """Kill processes the student's code left running inside the kernel's namespace."""
-        process = getattr(getattr(self.km, "provisioner", None), "process", None)
-        if process is None:
-            return
-        try:
-            children = [int(p) for p in open(f"/proc/{process.pid}/task/{process.pid}/children")
-                        .read().split()]
-            namespace = os.readlink(f"/proc/{children[0]}/ns/pid") if children else None
-        except (OSError, IndexError):
-            return
-        if namespace is None or namespace == os.readlink("/proc/self/ns/pid"):
-            return
-        for entry in os.listdir("/proc"):
-            if entry.isdigit() and int(entry) not in children:
-                try:
-                    if os.readlink(f"/proc/{entry}/ns/pid") == namespace:
-                        os.kill(int(entry), signal.SIGKILL)
-                except OSError:
-                    continue
 
     def process_message(self, msg, cell, cell_index):
         """Count every output message against the caps; take reports off to the channel."""
@@ -285,55 +276,20 @@ class ProbeExecute(Execute):
         if msg_type not in OUTPUT_MESSAGES:
             return super().process_message(msg, cell, cell_index)
         content = msg.get("content") or {}
-        limit = max(self.max_output_bytes, self.max_result_bytes) + 1
-        size = message_bytes(content, limit)
-        self._cell_bytes[cell_index] = self._cell_bytes.get(cell_index, 0) + size
+        size = message_bytes(content, max(self.max_output_bytes, self.max_result_bytes) + 1)
+        self._caps.count(cell_index, size)
         if _carries_report(msg_type, content):
-            if self._receive_report(cell_index, msg_type, content, size):
-                self._notebook_bytes += size
+            grade_id = self._probing.get(cell_index)
+            if grade_id is not None and self._channels[grade_id].receive(
+                    msg_type, content, size, self.max_result_bytes):
+                self._caps.keep(size)
             return None
-        if (self._cell_bytes[cell_index] > self.max_output_bytes
-                or self._notebook_bytes + size > self.max_notebook_output_bytes):
-            self._note_cut(cell, cell_index)
+        if not self._caps.admit(cell_index, size):
+            note = self._caps.cut_note(cell_index)
+            if note:
+                cell.outputs.append(NotebookNode(output_type="stream", name="stdout", text=note))
             return None
-        self._notebook_bytes += size
         return super().process_message(msg, cell, cell_index)
-
-    def _note_cut(self, cell, cell_index):
-        if cell_index in self._cut:
-            return
-        self._cut.add(cell_index)
-        cap = (f"{self.max_output_bytes} bytes for this cell"
-               if self._cell_bytes[cell_index] > self.max_output_bytes
-               else f"{self.max_notebook_output_bytes} bytes for the notebook")
-        cell.outputs.append(NotebookNode(output_type="stream", name="stdout",
-                                         text=f"\n[output cut: over {cap}]\n"))
-
-    def _receive_report(self, cell_index, msg_type, content, size):
-        """Keep the first report of a probed cell (counting any other); drop all others.
-
-        True when the report itself was kept.
-        """
-        grade_id = self._probing.get(cell_index)
-        if grade_id is None:
-            return False
-        channel = self._channels[grade_id]
-        channel["messages"] += 1
-        if len(channel["reports"]) >= 2:
-            return False
-        if channel["messages"] > 1:
-            channel["reports"].append(RefusedReport("a second report"))
-        elif size > self.max_result_bytes:
-            channel["reports"].append(RefusedReport(f"larger than {self.max_result_bytes} "
-                                                    "bytes"))
-        elif msg_type != "display_data" or (content.get("transient") or {}).get("display_id"):
-            channel["reports"].append(RefusedReport(f"sent as {msg_type} with a display id"
-                                                    if msg_type == "display_data"
-                                                    else f"sent as {msg_type}"))
-        else:
-            channel["reports"].append(content["data"][MIME])
-            return True
-        return False
 
     def on_cell_executed(self, **kwargs):
         """nbgrader adds the reply's error when no output shows it: keep that one short too."""
@@ -359,8 +315,7 @@ class ProbeExecute(Execute):
             request = make_request(
                 grade_id, calls, nonce=os.urandom(16).hex(), budget=self.max_result_bytes,
                 drivers={name: module_source(name) for name in driver_modules(calls)})
-            self._channels[grade_id] = {"nonce": request["nonce"], "messages": 0,
-                                        "reports": []}
+            self._channels[grade_id] = ReportChannel(request["nonce"])
             self._probing[cell_index] = grade_id
             cell.source = cell_source(request)
         try:
