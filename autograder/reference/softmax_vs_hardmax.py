@@ -1,158 +1,135 @@
 """Reference solutions of 04_softmax_vs_hardmax (shapes: classes x examples). Instructor material.
 
-Each function takes keyword arguments that reproduce the known mistakes; `MISTAKES` names
-them, with the graded cell that must name each one (the sentences are in
-`course_lib.checks.softmax_vs_hardmax.HINTS`).
-
-`python -m autograder.reference.softmax_vs_hardmax` computes the expected values of the
-visible inputs and writes them into the published checks (the block `EXPECTED`).
+Each function takes one keyword flag per named mistake of its exercises
+(`course_lib.checks.softmax_vs_hardmax.EXERCISES`); with every flag off it is the right
+solution. Below them, the hidden calls of each graded cell.
 """
-
-import pprint
-import re
-from pathlib import Path
 
 import numpy as np
 
-SHIFTS = {
-    "column": lambda Z: Z.max(axis=0, keepdims=True),
-    "none": lambda Z: 0.0,
-    "global": lambda Z: Z.max(),
-    "min": lambda Z: Z.min(axis=0, keepdims=True),
-    "mean": lambda Z: Z.mean(axis=0, keepdims=True),
-    "largest_magnitude": lambda Z: np.abs(Z).max(axis=0, keepdims=True),
-    "row": lambda Z: Z.max(axis=1, keepdims=True),
-}
-"""What a softmax subtracts from Z before np.exp: the right one, and students' others."""
+from autograder.exercises import hidden
+from course_lib.checks.softmax_vs_hardmax import EXERCISES, LECTURE_Z
+from course_lib.exercise import Call
+from course_lib.toy_data import one_hot
 
 
-def softmax(Z, *, shift="column", axis=0, normalise=True, denominator_eps=0.0):
-    """Column-wise softmax of Z (C, m), stable for any finite Z.
-
-    Mistakes: `shift` (see SHIFTS), `axis=1`/`None` (rows or the whole matrix sum to 1),
-    `normalise=False`, `denominator_eps > 0`.
-    """
+def softmax(Z, *, no_shift=False, shift_by_min=False, shift_by_mean=False,
+            shift_by_largest_magnitude=False, global_max=False, max_over_rows=False,
+            rows_sum_to_one=False, whole_matrix=False, not_normalised=False,
+            denominator_epsilon=False):
+    """Column-wise softmax of Z (C, m), finite for any finite Z."""
+    shift = (0.0 if no_shift else Z.min(axis=0, keepdims=True) if shift_by_min
+             else Z.mean(axis=0, keepdims=True) if shift_by_mean
+             else np.abs(Z).max(axis=0, keepdims=True) if shift_by_largest_magnitude
+             else Z.max() if global_max else Z.max(axis=1, keepdims=True) if max_over_rows
+             else Z.max(axis=0, keepdims=True))
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        T = np.exp(Z - SHIFTS[shift](Z))
-        if not normalise:
+        T = np.exp(Z - shift)
+        if not_normalised:
             return T
-        return T / (T.sum(axis=axis, keepdims=True) + denominator_eps)
+        axis = 1 if rows_sum_to_one else None if whole_matrix else 0
+        return T / (T.sum(axis=axis, keepdims=True) + (1e-8 if denominator_epsilon else 0.0))
 
 
-def hardmax(Z, *, axis=0, overall=False, ties="first"):
-    """One-hot (C, m) of each column's first maximum.
-
-    Mistakes: `axis=1` (each row's maximum), `overall=True` (one 1 at the largest entry of
-    Z), `ties="all"` (a 1 at every maximum), `ties="last"`.
-    """
+def hardmax(Z, *, rows=False, single_one=False, several_ones_on_tie=False,
+            last_index_on_tie=False):
+    """One-hot (C, m) of each column's first maximum."""
     A = np.zeros(Z.shape)
     C, m = Z.shape
-    if overall:
+    if single_one:
         A[np.unravel_index(np.argmax(Z), Z.shape)] = 1.0
-    elif axis == 1:
+    elif rows:
         A[np.arange(C), np.argmax(Z, axis=1)] = 1.0
-    elif ties == "all":
+    elif several_ones_on_tie:
         A = (Z == Z.max(axis=0, keepdims=True)).astype(np.float64)
-    elif ties == "last":
+    elif last_index_on_tie:
         A[C - 1 - np.argmax(Z[::-1], axis=0), np.arange(m)] = 1.0
     else:
         A[np.argmax(Z, axis=0), np.arange(m)] = 1.0
     return A
 
 
-def cross_entropy_cost(A, Y, *, average="examples", log=np.log, eps=0.0, binary=False,
-                       sign=1.0):
-    """J = -(1/m) sum_i sum_k Y log A, as a float.
-
-    Mistakes: `average` "none" (summed), "entries" (np.mean over C*m), "per_example"
-    (an array of m losses); `log=np.log10`; `eps` inside the log; `binary=True` (adds the
-    two-class terms (1 - Y) log(1 - A)); `sign=-1`.
-    """
-    L = Y * log(A + eps)
+def cross_entropy_cost(A, Y, *, summed=False, per_example=False, mean_over_entries=False,
+                       log10=False, log_epsilon=False, binary=False, no_minus=False,
+                       log_of_labels=False):
+    """J = -(1/m) sum_i sum_k Y log A, as a float."""
+    log = np.log10 if log10 else np.log
+    with np.errstate(divide="ignore", invalid="ignore"):
+        L = A * log(Y) if log_of_labels else Y * log(A + (1e-8 if log_epsilon else 0.0))
     if binary:
         L = L + (1 - Y) * log(1 - A)
-    m = Y.shape[1]
-    if average == "per_example":
-        return -sign * np.sum(L, axis=0) / m
-    if average == "entries":
-        return float(-sign * np.mean(L))
-    return float(-sign * np.sum(L) / (m if average == "examples" else 1))
+    sign, m = (1.0 if no_minus else -1.0), Y.shape[1]
+    if per_example:
+        return sign * np.sum(L, axis=0) / m
+    if mean_over_entries:
+        return float(sign * np.mean(L))
+    return float(sign * np.sum(L) / (1 if summed else m))
 
 
-def softmax_cost_grad(Z, Y, *, over_m=True, sign=1.0, scores=False):
-    """dJ/dZ = (softmax(Z) - Y) / m, shape (C, m).
-
-    Mistakes: `over_m=False`, `sign=-1` (Y - A), `scores=True` (Z in place of softmax(Z)).
-    """
-    A = Z if scores else softmax(Z)
-    dZ = sign * (A - Y)
-    return dZ / Y.shape[1] if over_m else dZ
+def softmax_cost_grad(Z, Y, *, not_divided_by_m=False, y_minus_a=False, scores=False):
+    """dJ/dZ = (softmax(Z) - Y) / m, shape (C, m)."""
+    dZ = (Z if scores else softmax(Z)) - Y
+    dZ = -dZ if y_minus_a else dZ
+    return dZ if not_divided_by_m else dZ / Y.shape[1]
 
 
-MISTAKES = {
-    "softmax_no_shift": ("softmax", dict(shift="none"), "test_softmax_stable"),
-    "softmax_shift_by_min": ("softmax", dict(shift="min"), "test_softmax_stable"),
-    "softmax_shift_by_mean": ("softmax", dict(shift="mean"), "test_softmax_stable"),
-    "softmax_shift_by_largest_magnitude": (
-        "softmax", dict(shift="largest_magnitude"), "test_softmax_stable"),
-    "softmax_global_max": ("softmax", dict(shift="global"), "test_softmax_stable"),
-    "softmax_rows_sum_to_one": ("softmax", dict(axis=1), "test_softmax"),
-    "softmax_whole_matrix": ("softmax", dict(axis=None), "test_softmax"),
-    "softmax_not_normalised": ("softmax", dict(normalise=False), "test_softmax"),
-    "softmax_denominator_epsilon": ("softmax", dict(denominator_eps=1e-8), "test_softmax"),
-    "softmax_max_over_rows": ("softmax", dict(shift="row"), "test_softmax"),
-    "hardmax_rows": ("hardmax", dict(axis=1), "test_hardmax"),
-    "hardmax_single_one": ("hardmax", dict(overall=True), "test_hardmax"),
-    "hardmax_several_ones_on_tie": ("hardmax", dict(ties="all"), "test_hardmax_ties"),
-    "hardmax_last_index_on_tie": ("hardmax", dict(ties="last"), "test_hardmax_ties"),
-    "cost_summed": ("cross_entropy_cost", dict(average="none"), "test_cross_entropy_cost"),
-    "cost_per_example": (
-        "cross_entropy_cost", dict(average="per_example"), "test_cross_entropy_cost"),
-    "cost_mean_over_entries": (
-        "cross_entropy_cost", dict(average="entries"), "test_cross_entropy_cost"),
-    "cost_log10": ("cross_entropy_cost", dict(log=np.log10), "test_cross_entropy_cost"),
-    "cost_log_epsilon": ("cross_entropy_cost", dict(eps=1e-8), "test_cross_entropy_cost"),
-    "cost_binary": ("cross_entropy_cost", dict(binary=True), "test_cross_entropy_cost"),
-    "cost_no_minus": ("cross_entropy_cost", dict(sign=-1.0), "test_cross_entropy_cost"),
-    "grad_not_divided_by_m": ("softmax_cost_grad", dict(over_m=False), "test_softmax_cost_grad"),
-    "grad_y_minus_a": ("softmax_cost_grad", dict(sign=-1.0), "test_softmax_cost_grad"),
-    "grad_scores_not_probabilities": (
-        "softmax_cost_grad", dict(scores=True), "test_softmax_cost_grad"),
-}
-"""id -> (graded function, keywords of the reference that reproduce it, the cell naming it)."""
+# ------------------------------------------------------------------ the hidden calls
 
 
-def visible_expected():
-    """{cell: {visible input: the reference's result}} for the published visible checks."""
-    from course_lib.checks import softmax_vs_hardmax as visible
-
-    def plain(value):
-        return value if isinstance(value, float) else np.asarray(value).tolist()
-
-    return {
-        "softmax": {n: plain(softmax(Z)) for n, Z in visible.SOFTMAX_INPUTS.items()},
-        "softmax_stable": {n: plain(softmax(Z)) for n, Z in visible.STABLE_INPUTS.items()},
-        "cross_entropy_cost": {n: cross_entropy_cost(A, Y)
-                               for n, (A, Y) in visible.COST_INPUTS.items()},
-        "softmax_cost_grad": {n: plain(softmax_cost_grad(Z, Y))
-                              for n, (Z, Y) in visible.GRAD_INPUTS.items()},
-    }
+@hidden(EXERCISES["test_softmax"])
+def softmax_calls(rng):
+    """Values, shape and axis on non-square and square inputs."""
+    return [Call.of("Z of shape (3, 5)", rng.normal(size=(3, 5))),
+            Call.of("the lecture's z = [5, 2, -1, 3]", LECTURE_Z),
+            Call.of("Z of shape (5, 2)", 2 * rng.normal(size=(5, 2))),
+            Call.of("Z of shape (4, 4)", rng.normal(size=(4, 4)))]
 
 
-GENERATED = re.compile(r"(# BEGIN GENERATED[^\n]*\n).*?(# END GENERATED)", re.S)
+@hidden(EXERCISES["test_softmax_stable"])
+def softmax_stable_calls(rng):
+    """Finite Z on which an unsafe softmax overflows or underflows, one kind per call."""
+    huge = rng.normal(size=(4, 1))
+    huge[rng.integers(4)] = rng.uniform(1500, 3000)
+    spread = rng.normal(size=(5, 1)) * 3
+    spread[:2, 0] = [rng.uniform(900, 1100), -rng.uniform(900, 1100)]
+    mixed = rng.normal(size=(4, 1)) * 3 - np.array([[0.0], [1000.0], [1000.0], [998.0]])
+    levels = rng.normal(size=(4, 3)) * 3 + np.array([[1000.0, -1000.0, 0.0]])
+    return [Call.of("a column with one huge entry", rng.permutation(huge)),
+            Call.of("a column with a wide spread", rng.permutation(spread)),
+            Call.of("a column of mixed signs, most entries near -1000", mixed),
+            Call.of("every entry -1000", np.full((3, 2), -1000.0)),
+            Call.of("columns near +1000, -1000 and 0", levels)]
 
 
-def write_visible_expected():
-    """Rewrite the EXPECTED block of the published checks from the reference."""
-    from course_lib.checks import softmax_vs_hardmax as visible
-
-    path = Path(visible.__file__)
-    block = "EXPECTED = " + pprint.pformat(visible_expected(), width=84, sort_dicts=False,
-                                          compact=True)
-    path.write_text(GENERATED.sub(lambda m: m.group(1) + block + "\n" + m.group(2),
-                                  path.read_text(), count=1))
-    return path
+@hidden(EXERCISES["test_hardmax"])
+def hardmax_calls(rng):
+    """One 1 per column, at the column's maximum."""
+    return [Call.of("the lecture's z = [5, 2, -1, 3]", LECTURE_Z),
+            *[Call.of(f"Z of shape {s}", rng.normal(size=s)) for s in [(4, 6), (3, 3)]]]
 
 
-if __name__ == "__main__":
-    print(f"wrote {write_visible_expected()}")
+@hidden(EXERCISES["test_hardmax_ties"])
+def hardmax_ties_calls(rng):
+    """Ties go to the lowest index, as np.argmax."""
+    Z = rng.integers(0, 2, size=(5, 6)).astype(np.float64)
+    Z[:, 0], Z[:2, 1] = 1.0, 7.0
+    return [Call.of("Z with tied maxima", Z), Call.of("a column of equal values", np.zeros((3, 1)))]
+
+
+@hidden(EXERCISES["test_cross_entropy_cost"])
+def cost_calls(rng):
+    """Absolute values of J, averaged over examples; one call with an unlikely true class."""
+    calls = [Call.of(f"A, Y of shape ({C}, {m})", softmax(rng.normal(size=(C, m))),
+                     one_hot(rng.integers(0, C, size=m), C)) for C, m in [(4, 5), (3, 8), (5, 1)]]
+    A = softmax(rng.normal(size=(3, 4)))
+    A[:, 0] = [1e-6 * rng.uniform(0.5, 2), 0.5, 0.5]
+    A[2, 0] -= A[0, 0]
+    Y = one_hot(np.r_[0, rng.integers(0, 3, size=3)], 3)
+    return [*calls, Call.of("a true class of probability about 1e-6", A, Y)]
+
+
+@hidden(EXERCISES["test_softmax_cost_grad"])
+def softmax_cost_grad_calls(rng):
+    """dJ/dZ against the exact gradient at a precision only a derived gradient reaches."""
+    return [Call.of(f"Z, Y of shape ({C}, {m})", rng.normal(size=(C, m)),
+                    one_hot(rng.integers(0, C, size=m), C)) for C, m in [(4, 6), (3, 3), (2, 7)]]
