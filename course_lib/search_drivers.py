@@ -20,6 +20,8 @@ Example
 (True, (3,))
 """
 
+import traceback
+
 import numpy as np
 
 from course_lib.checking import modified_arguments
@@ -40,9 +42,9 @@ def _reseed_global_with(seed):
 def plain(value, depth=0):
     """`value` as data the codec can send: containers, floats, ints, strings, float arrays.
 
-    numpy scalars become Python numbers and arrays keep their dtype (so that a judge can
-    name float32); anything else, an np.matrix too, becomes the string "<TypeName>" so
-    that the judge can name it.
+    numpy scalars become Python numbers and arrays keep their dtype and type (so that a
+    judge can name float32, and the grader an np.matrix); anything else becomes the string
+    "<TypeName>" so that the judge can name it.
     """
     if depth > 20:
         return "<too deeply nested>"
@@ -50,8 +52,8 @@ def plain(value, depth=0):
         return value.item()
     if value is None or isinstance(value, (bool, str, int, float)):
         return value
-    if type(value) is np.ndarray and value.dtype.kind in "biuf":
-        return np.array(value)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return value.copy()
     if isinstance(value, tuple):
         return tuple(plain(v, depth + 1) for v in value)
     if isinstance(value, list):
@@ -101,21 +103,33 @@ def draw_across_seeds(sampler, low, high, seeds):
 
 
 def value_errors(sampler, bounds, seed):
-    """For each (low, high) in `bounds`: "ValueError", "returned", or "<Error>: message"."""
+    """For each (low, high) in `bounds`: what `sampler(low, high, 3, rng)` did.
+
+    "ValueError"; "returned" for a float64 array; anything else it returned, as plain data
+    (a judge names the container); or "<Error> at line N: message" for another exception.
+    """
     outcomes = []
     for low, high in bounds:
         try:
-            sampler(low, high, 3, np.random.default_rng(seed))
+            value = sampler(low, high, 3, np.random.default_rng(seed))
         except NotImplementedError:
             raise
         except ValueError:
             outcomes.append("ValueError")
             continue
         except Exception as error:  # the student's error is the answer
-            outcomes.append(f"{type(error).__name__}: {str(error)[:200]}")
+            outcomes.append(f"{type(error).__name__}{_line(error)}: {str(error)[:200]}")
             continue
-        outcomes.append("returned")
+        float64 = type(value) is np.ndarray and value.dtype == np.float64
+        outcomes.append("returned" if float64 else plain(value))
     return outcomes
+
+
+def _line(error):
+    """' at line N' of the innermost frame outside course_lib, where the student's code raised."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if "course_lib" not in
+              f.filename and "numpy" not in f.filename]
+    return f" at line {frames[-1].lineno}" if frames else ""
 
 
 def _recorded_search(random_search, loss, space, num_trials, seed, global_k):

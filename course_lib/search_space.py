@@ -39,6 +39,9 @@ class Dimension:
     """The name of the notebook's sampler for this scale (None: rng.uniform)."""
     formula = ""
     """A value in terms of its base-10 exponent r, for sentences."""
+    bounds_of_r = rule = error_note = ""
+    """For sentences: the range of r (smaller bound first), the rule on (low, high), and a
+    note for a sampler raising ValueError on valid bounds."""
 
     def __init__(self, low, high):
         self.low, self.high = low, high
@@ -104,6 +107,7 @@ class LogUniform(Dimension):
     """10**r with r spread evenly: each decade of the range gets its share."""
 
     scale, sampler, formula = "log", "sample_log_uniform", "10**r"
+    bounds_of_r, rule = "[log10(low), log10(high)]", "0 < low < high"
 
     def problem(self):
         if not self.low > 0:
@@ -121,6 +125,9 @@ class OneMinusLogUniform(Dimension):
     """1 - 10**r with r spread evenly: each decade of 1 - beta gets its share."""
 
     scale, sampler, formula = "beta", "sample_beta", "1 - 10**r"
+    bounds_of_r, rule = "[log10(1 - high), log10(1 - low)]", "0 <= low < high < 1"
+    error_note = (": if you call sample_log_uniform, pass it (1 - high, 1 - low), since "
+                  "1 - high is the smaller")
 
     def problem(self):
         if not (0 <= self.low and self.high < 1):
@@ -172,14 +179,6 @@ def check_space(space):
             problem = str(error)
         if problem:
             raise ValueError(f"{name!r}: {problem}")
-
-
-def coordinate(value, scale, log=np.log10):
-    """The coordinate that is spread evenly on `scale`: value, log10(value) or log10(1 - value).
-
-    `log=np.log` gives it in natural units (to recognise a sampler's mix-up of the bases).
-    """
-    return DIMENSIONS[scale](None, None).coordinate(value, log=log)
 
 
 def to_unit(value, low, high, scale):

@@ -10,9 +10,9 @@ also graded end to end through `python -m autograder grade`, MORE_MISTAKES only 
 import numpy as np
 import pytest
 
-from autograder.reference import hyperparameter_search as ref
 from course_lib.checking import MODIFIED_ARGUMENT, CheckFailed
 from course_lib.checks import hyperparameter_search as checks
+from course_lib.checks.hyperparameter_search import EXERCISES
 from course_lib.search_space import from_unit, to_unit
 from tests.helpers import (
     assert_feedback_hides_hidden_tests,
@@ -31,6 +31,14 @@ FULL = {"test_sample_log_uniform": 2, "test_sample_log_uniform_rng": 1,
 
 LOG_CHECK = "    if not 0 < low < high:\n        raise ValueError('bounds')\n"
 BETA_CHECK = "    if not 0 <= low < high < 1:\n        raise ValueError('bounds')\n"
+
+LOG = EXERCISES["test_sample_log_uniform"].mistakes
+BETA = EXERCISES["test_sample_beta"].mistakes
+SEARCH = EXERCISES["test_random_search"].mistakes
+ZOOM = EXERCISES["test_zoom"].mistakes
+LOG_RNG = EXERCISES["test_sample_log_uniform_rng"].mistakes["global_rng"]
+BETA_RNG = EXERCISES["test_sample_beta_rng"].mistakes["global_rng"]
+"""The hints, from their one home (the declarations)."""
 
 
 def _log(body, check=LOG_CHECK):
@@ -106,15 +114,15 @@ RIGHT = {
 MISTAKES = {
     "log_uniform_alpha": (
         _log("    return rng.uniform(low, high, size=size)\n"),
-        {"test_sample_log_uniform": "spread evenly between low and high",
+        {"test_sample_log_uniform": LOG["uniform"],
          "test_random_search": None}),
     "log_exp_instead_of_pow10": (
         _log("    return np.exp(rng.uniform(np.log10(low), np.log10(high), size=size))\n"),
-        {"test_sample_log_uniform": "np.exp(r) where 10**r is meant",
+        {"test_sample_log_uniform": LOG["natural_exp"],
          "test_random_search": None}),
     "log_global_np_random": (
         _log("    return 10 ** np.random.uniform(np.log10(low), np.log10(high), size=size)\n"),
-        {"test_sample_log_uniform_rng": "not from np.random", "test_random_search": None}),
+        {"test_sample_log_uniform_rng": LOG_RNG, "test_random_search": None}),
     "log_bounds_swapped": (
         _log("    return 10 ** rng.uniform(np.log10(high), np.log10(low), size=size)\n"),
         {"test_sample_log_uniform": "bounds of r are swapped",
@@ -124,20 +132,20 @@ MISTAKES = {
     "log_bounds_swapped_in_formula": (
         _log("    a, b = np.log10(high), np.log10(low)\n"
              "    return 10 ** (a + (b - a) * rng.random(size))\n"),
-        {"test_sample_log_uniform": "mirror image"}),
+        {"test_sample_log_uniform": LOG["swapped"]}),
     "log_column_shape": (
         _log("    return 10 ** rng.uniform(np.log10(low), np.log10(high), size=(size, 1))\n"),
         {"test_sample_log_uniform": "should have shape",
          **({} if _ONE_ELEMENT_ARRAYS_ARE_FLOATS else {"test_random_search": None})}),
     "beta_uniform": (
         _beta("    return rng.uniform(low, high, size=size)\n"),
-        {"test_sample_beta": "spread evenly between low and high", "test_random_search": None}),
+        {"test_sample_beta": BETA["uniform"], "test_random_search": None}),
     "beta_minus_3_rand": (
         _beta("    r = -3 * rng.random(size)\n    return 1 - 10 ** r\n"),
-        {"test_sample_beta": "must not range over [-3, 0]", "test_random_search": None}),
+        {"test_sample_beta": BETA["r_from_minus_3_to_0"], "test_random_search": None}),
     "beta_forgot_one_minus": (
         _beta("    return 10 ** rng.uniform(np.log10(1 - high), np.log10(1 - low), size=size)\n"),
-        {"test_sample_beta": "they are 1 - beta", "test_random_search": None}),
+        {"test_sample_beta": BETA["forgot_one_minus"], "test_random_search": None}),
     "beta_bounds_swapped": (
         _beta("    r = rng.uniform(np.log10(1 - low), np.log10(1 - high), size=size)\n"
               "    return 1 - 10 ** r\n"),
@@ -154,7 +162,7 @@ MISTAKES = {
     "search_returns_worst": (
         {"random_search": _SAMPLE_ONE
          + "    return max(trials, key=lambda t: t['loss']), trials\n"},
-        {"test_random_search": "highest loss"}),
+        {"test_random_search": SEARCH["keeps_worst"]}),
     "zoom_drops_best": (
         {"zoom": _ZOOM_HEAD + "    kept = sorted(trials, key=lambda t: t['loss'])[1:top + 1]\n"
          + _ZOOM_BODY},
@@ -191,7 +199,7 @@ MORE_MISTAKES = {
     "log_ignores_size": (
         _log("    return 10 ** rng.uniform(np.log10(low), np.log10(high))\n"),
         {"test_sample_log_uniform": "numpy array", "test_sample_log_uniform_rng": "numpy array",
-         "test_random_search": None}),
+         "test_sample_log_uniform_errors": "numpy array", "test_random_search": None}),
     "log_no_value_error": (
         _log("    return 10 ** rng.uniform(np.log10(low), np.log10(high), size=size)\n",
              check=""),
@@ -199,11 +207,11 @@ MORE_MISTAKES = {
     "beta_exp_instead_of_pow10": (
         _beta("    return 1 - np.exp(rng.uniform(np.log10(1 - high), np.log10(1 - low), "
               "size=size))\n"),
-        {"test_sample_beta": "np.exp(r) where 10**r is meant", "test_random_search": None}),
+        {"test_sample_beta": BETA["natural_exp"], "test_random_search": None}),
     "beta_global_np_random": (
         _beta("    r = np.random.uniform(np.log10(1 - high), np.log10(1 - low), size=size)\n"
               "    return 1 - 10 ** r\n"),
-        {"test_sample_beta_rng": "not from np.random", "test_random_search": None}),
+        {"test_sample_beta_rng": BETA_RNG, "test_random_search": None}),
     "beta_accepts_high_one": (
         _beta("    with np.errstate(divide='ignore'):\n"
               "        r = rng.uniform(np.log10(1 - high), np.log10(1 - low), size=size)\n"
@@ -226,7 +234,7 @@ def random_search(objective, space, num_trials, rng):
          .replace("sample_beta(low, high, 1, rng)", "sample_beta(low, high, 1, np.random)")
          .replace("rng.uniform(low, high)", "np.random.uniform(low, high)")
          + "    return min(trials, key=lambda t: t['loss']), trials\n"},
-        {"test_random_search": "generators seeded alike gave different trials"}),
+        {"test_random_search": SEARCH["global_rng"]}),
     "search_grid": (
         {"random_search": '''\
 def random_search(objective, space, num_trials, rng):
@@ -256,7 +264,7 @@ def random_search(objective, space, num_trials, rng):
                            min(v.max() + margin * width, high), scale)
     return new_space
 '''},
-        {"test_zoom": "widen each range on its own scale"}),
+        {"test_zoom": ZOOM["linear_units"]}),
     "zoom_no_clipping": (
         {"zoom": _ZOOM_HEAD + '''\
     kept = sorted(trials, key=lambda t: t["loss"])[:top]
@@ -273,25 +281,19 @@ def random_search(objective, space, num_trials, rng):
 }
 
 
-def _flagged(mistake):
-    """The solution cell of a mistake the reference reproduces with keyword flags."""
-    function, flags = ref.MISTAKES[mistake]
-    return {function: f"from autograder.reference.hyperparameter_search import {function} as _r\n"
-                      f"def {function}(*args, **kwargs):\n"
-                      f"    return _r(*args, **kwargs, **{flags!r})\n"}
-
-
 CONTAINERS = {
     "log_returns_a_list": (
         _log("    a, b = np.log10(low), np.log10(high)\n"
              "    return [10 ** rng.uniform(a, b) for _ in range(size)]\n"),
         {"test_sample_log_uniform": "sample_log_uniform is a list: return a numpy array",
-         "test_sample_log_uniform_rng": "sample_log_uniform is a list: return a numpy array"}),
+         "test_sample_log_uniform_rng": "sample_log_uniform is a list: return a numpy array",
+         "test_sample_log_uniform_errors": "sample_log_uniform is a list: return a numpy array"}),
     "beta_float32": (
         _beta("    r = rng.uniform(np.log10(1 - high), np.log10(1 - low), size=size)\n"
               "    return (1 - 10 ** r).astype(np.float32)\n"),
         {"test_sample_beta": "sample_beta is float32, which keeps about 7 digits",
-         "test_sample_beta_rng": "sample_beta is float32, which keeps about 7 digits"}),
+         "test_sample_beta_rng": "sample_beta is float32, which keeps about 7 digits",
+         "test_sample_beta_errors": "sample_beta is float32, which keeps about 7 digits"}),
     "search_returns_a_list": (
         {"random_search": _SAMPLE_ONE + "    return [min(trials, key=lambda t: t['loss']), "
                                         "trials]\n"},
@@ -322,16 +324,13 @@ MUTATIONS = {
 }
 """Graded functions that change their arguments in place (the samplers' are numbers)."""
 
-FROM_REFERENCE = {mistake: (_flagged(mistake), {f"test_{function}": checks.HINTS[mistake]})
-                  for mistake, (function, _) in ref.MISTAKES.items()}
-"""The mistakes of the reference's catalogue, with their hints from the one published home."""
-
 NOTEBOOK_IMPORTS = {"to_unit": to_unit, "from_unit": from_unit}
 """What the notebook's import cell gives the solution cells."""
 
 
-CATALOGUE = {**MISTAKES, **MORE_MISTAKES, **CONTAINERS, **MUTATIONS, **FROM_REFERENCE}
-"""Every declared mistake: (replaced solution cells, {grade_id it fails: hint or None})."""
+CATALOGUE = {**MISTAKES, **MORE_MISTAKES, **CONTAINERS, **MUTATIONS}
+"""Mistakes written as a student would (the declared ones: tests/test_exercises.py):
+(replaced solution cells, {grade_id it fails: hint or None})."""
 
 
 def _functions(sources):
@@ -411,7 +410,7 @@ def test_mistake_loses_its_points(graded, student):
 def test_feedback_is_written_and_hides_hidden_tests(graded):
     out, _, table = graded
     assert_feedback_hides_hidden_tests(out, A, table, student="search_returns_worst",
-                                       words="highest loss")
+                                       words=SEARCH["keeps_worst"][:40])
 
 
 def test_terminal_summary(graded):

@@ -19,7 +19,7 @@ def test_plain_converts_numpy_and_names_objects():
     value = plain({"a": np.float64(1.5), "b": (np.int64(2), [np.arange(3)]), "c": object()})
     assert value["a"] == 1.5 and type(value["a"]) is float
     assert value["b"][0] == 2 and value["b"][1][0].dtype == np.int64  # dtypes are kept
-    assert plain(np.matrix([[1.0]])) == "<matrix>"
+    assert type(plain(np.matrix([[1.0]]))) is np.matrix  # the grader names it
     assert value["c"] == "<object>"
     codec.dumps(value)  # sendable
 
@@ -59,8 +59,13 @@ def test_value_errors_outcomes():
             raise TypeError("negative")
         return ref.sample_log_uniform(low, high, size, rng)
 
-    assert value_errors(picky, [(0.1, 1.0), (0.0, 1.0), (-1.0, 1.0)], 0) == [
-        "returned", "ValueError", "TypeError: negative"]
+    def listed(low, high, size, rng):
+        return list(ref.sample_log_uniform(low, high, size, rng))
+
+    returned, error, raised = value_errors(picky, [(0.1, 1.0), (0.0, 1.0), (-1.0, 1.0)], 0)
+    assert (returned, error) == ("returned", "ValueError")
+    assert raised.startswith("TypeError at line ") and raised.endswith(": negative")
+    assert isinstance(value_errors(listed, [(0.1, 1.0)], 0)[0], list)
 
 
 def test_run_random_search_records_calls_and_repeats():

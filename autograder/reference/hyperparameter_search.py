@@ -1,29 +1,58 @@
 """Reference solutions of 01_hyperparameter_search. Instructor material.
 
-`random_search` and `zoom` take keyword arguments that reproduce the known mistakes
-(05's model); `MISTAKES` names them, and the hints live once, in the published
-`course_lib.checks.hyperparameter_search.HINTS`. `visible_values()` computes the
-values the visible checks freeze (`python -m autograder.reference.hyperparameter_search`
-prints them); a test proves the committed ones equal it.
+Each function takes one keyword flag per named mistake of its exercises
+(`course_lib.checks.hyperparameter_search.EXERCISES`); with every flag off it is the right
+solution. Below them, the hidden calls of each graded cell: samplers on ranges drawn at
+random (with the grader's seeds for the generators), random_search on synthetic losses
+whose valley is placed at random, zoom on trials drawn at random.
 """
 
 import numpy as np
 
-from course_lib.search_space import dimension
+from autograder.exercises import hidden
+from course_lib.checks.hyperparameter_search import (
+    EXERCISES,
+    SINGLE_SEEDS,
+    alike,
+    errors_call,
+    samples_call,
+    search_call,
+    single_draws_call,
+)
+from course_lib.exercise import Call
+from course_lib.search_space import Linear, LogUniform, OneMinusLogUniform, dimension
+from course_lib.synthetic_loss import LECTURE_SPACE, SyntheticLoss
 
 
-def sample_log_uniform(low, high, size, rng):
+def _exponents(a, b, size, rng, swapped):
+    """r ~ U(a, b) for a < b; `swapped` gives b + (a - b) u, the mirror image of the same draws."""
+    return b + (a - b) * rng.random(size) if swapped else rng.uniform(a, b, size=size)
+
+
+def sample_log_uniform(low, high, size, rng, *, uniform=False, natural_exp=False,
+                       swapped=False, global_rng=False):
     """`size` values 10**r with r ~ U(log10 low, log10 high); ValueError unless 0 < low < high."""
     if not 0 < low < high:
         raise ValueError(f"need 0 < low < high, got low={low}, high={high}")
-    return 10.0 ** rng.uniform(np.log10(low), np.log10(high), size=size)
+    rng = np.random if global_rng else rng
+    if uniform:
+        return rng.uniform(low, high, size=size)
+    r = _exponents(np.log10(low), np.log10(high), size, rng, swapped)
+    return np.exp(r) if natural_exp else 10.0 ** r
 
 
-def sample_beta(low, high, size, rng):
+def sample_beta(low, high, size, rng, *, uniform=False, natural_exp=False, swapped=False,
+                forgot_one_minus=False, r_from_minus_3_to_0=False, global_rng=False):
     """`size` values 1 - 10**r with r ~ U(log10(1 - high), log10(1 - low))."""
     if not 0 <= low < high < 1:
         raise ValueError(f"need 0 <= low < high < 1, got low={low}, high={high}")
-    return 1.0 - 10.0 ** rng.uniform(np.log10(1.0 - high), np.log10(1.0 - low), size=size)
+    rng = np.random if global_rng else rng
+    if uniform:
+        return rng.uniform(low, high, size=size)
+    if r_from_minus_3_to_0:
+        return 1.0 - 10.0 ** (-3.0 * rng.random(size))
+    r = _exponents(np.log10(1.0 - high), np.log10(1.0 - low), size, rng, swapped)
+    return 10.0 ** r if forgot_one_minus else 1.0 - (np.exp(r) if natural_exp else 10.0 ** r)
 
 
 SAMPLERS = {"sample_log_uniform": sample_log_uniform, "sample_beta": sample_beta}
@@ -35,84 +64,156 @@ def sample(low, high, scale, size, rng):
     return dimension(low, high, scale).sample(size, rng, SAMPLERS)
 
 
-def random_search(objective, space, num_trials, rng, *, worst=False, arrays=False):
-    """(best, trials): `num_trials` random points of `space`, each evaluated once.
-
-    Mistakes: worst=True keeps the trial of highest loss; arrays=True stores each value as a
-    size-1 array (a sampler's result for size=1) instead of a float.
-    """
+def random_search(objective, space, num_trials, rng, *, keeps_worst=False,
+                  values_are_arrays=False, global_rng=False):
+    """(best, trials): `num_trials` random points of `space`, each evaluated once."""
+    rng = np.random if global_rng else rng
     columns = {name: sample(low, high, scale, num_trials, rng)
                for name, (low, high, scale) in space.items()}
     trials = []
     for i in range(num_trials):
         params = {name: float(values[i]) for name, values in columns.items()}
         loss = float(objective(dict(params)))
-        if arrays:
+        if values_are_arrays:
             params = {name: values[i:i + 1] for name, values in columns.items()}
         trials.append({**params, "loss": loss})
-    best = (max if worst else min)(trials, key=lambda trial: trial["loss"])
+    best = (max if keeps_worst else min)(trials, key=lambda trial: trial["loss"])
     return best, trials
 
 
-def zoom(trials, space, top=5, margin=0.1, *, linear_units=False, widen=True, extra=0,
-         beta_as_log=False, old_range=False, tie="old_range"):
-    """The smaller space around the `top` best trials, widened by `margin` on each scale.
-
-    Mistakes: linear_units widens (and spans) in the values' own units; widen=False
-    forgets the margin; extra=1 keeps `top + 1` trials; beta_as_log works in log10(beta)
-    for 'beta'; old_range widens by margin x the old range always; tie="zero" keeps the
-    zero-width range of top trials that share a value.
-    """
-    best = sorted(trials, key=lambda trial: trial["loss"])[:top + extra]
+def zoom(trials, space, top=5, margin=0.1, *, linear_units=False, no_margin=False,
+         top_plus_one=False, log_beta=False, margin_of_old_range=False,
+         zero_width_when_tied=False):
+    """The smaller space around the `top` best trials, widened by `margin` on each scale."""
+    best = sorted(trials, key=lambda trial: trial["loss"])[:top + top_plus_one]
     new_space = {}
     for name, (low, high, scale) in space.items():
-        scale_used = "linear" if linear_units else ("log" if beta_as_log and scale == "beta"
-                                                    else scale)
-        dim = dimension(low, high, scale_used)
+        dim = dimension(low, high, scale)
+        if linear_units or (log_beta and isinstance(dim, OneMinusLogUniform)):
+            dim = (Linear if linear_units else LogUniform)(low, high)
         u = dim.to_unit(np.array([trial[name] for trial in best]))
         span = u.max() - u.min()
-        if old_range or (span == 0 and tie == "old_range"):
+        if margin_of_old_range or (span == 0 and not zero_width_when_tied):
             span = 1.0  # the old range is 1 wide in unit coordinates
-        ends = [dim.from_unit(max(u.min() - widen * margin * span, 0.0)),
-                dim.from_unit(min(u.max() + widen * margin * span, 1.0))]
+        widen = 0.0 if no_margin else margin * span
+        ends = [dim.from_unit(max(u.min() - widen, 0.0)), dim.from_unit(min(u.max() + widen, 1.0))]
         new_space[name] = (float(min(ends)), float(max(ends)), scale)
     return new_space
 
 
-MISTAKES = {
-    "search_keeps_worst": ("random_search", {"worst": True}),
-    "search_values_are_arrays": ("random_search", {"arrays": True}),
-    "zoom_linear_units": ("zoom", {"linear_units": True}),
-    "zoom_no_margin": ("zoom", {"widen": False}),
-    "zoom_top_plus_one": ("zoom", {"extra": 1}),
-    "zoom_beta_in_log_beta": ("zoom", {"beta_as_log": True}),
-    "zoom_margin_of_old_range": ("zoom", {"old_range": True}),
-    "zoom_zero_width_when_tied": ("zoom", {"tie": "zero"}),
-}
-"""Mistaken variants of the reference, by the id the grader reports: (function, keywords)."""
+# ------------------------------------------------------------------ the hidden calls
+
+SIZE = 2000
+"""Samples per distribution call: a wrong scale misses its share by 20+ standard deviations."""
 
 
-def zoom_variants(trials, space, top, margin):
-    """{mistake id: the space that mistake returns} for the zoom mistakes of `MISTAKES`."""
-    return {mistake: zoom(trials, space, top, margin, **flags)
-            for mistake, (function, flags) in MISTAKES.items() if function == "zoom"}
+def _seed(rng):
+    return int(rng.integers(2**31))
 
 
-def visible_values():
-    """The values the visible checks freeze, computed from this reference."""
-    from course_lib.checks import hyperparameter_search as checks
-
-    zooms = []
-    for trials, space, top, margin in checks.ZOOM_INPUTS:
-        zooms.append((zoom(trials, space, top, margin),
-                      zoom_variants(trials, space, top, margin)))
-    return {"FIRST_LOG_SAMPLES": sample_log_uniform(1e-4, 1.0, 5, np.random.default_rng(0)),
-            "FIRST_BETA_SAMPLES": sample_beta(0.9, 0.999, 5, np.random.default_rng(0)),
-            "ZOOM_EXPECTED": zooms}
+def _log_range(rng):
+    """A range of 2.5 to 5 decades somewhere in [1e-7, 1e2]."""
+    low = 10.0 ** rng.uniform(-7.0, -3.0)
+    return float(low), float(low * 10.0 ** rng.uniform(2.5, 5.0))
 
 
-if __name__ == "__main__":  # pragma: no cover
-    import pprint
+def _beta_range(rng):
+    """A range whose 1 - beta spans 2 to 4 decades (high up to 1 - 1e-5)."""
+    top = rng.uniform(-1.5, -0.5)
+    bottom = top - rng.uniform(2.0, 4.0)
+    return float(1.0 - 10.0 ** top), float(1.0 - 10.0 ** bottom)
 
-    np.set_printoptions(floatmode="unique")  # every digit, as the frozen values hold them
-    pprint.pprint(visible_values(), width=100)
+
+def _distribution_calls(dim, fixed, draw, rng):
+    """Bounds, shares and first draws on a fixed and two random ranges; size=1 on a third."""
+    calls = [samples_call(dim, *bounds, SIZE, _seed(rng)) for bounds in [fixed, draw(rng),
+                                                                         draw(rng)]]
+    low, high = draw(rng)
+    return [*calls, single_draws_call(dim, low, high, [_seed(rng) for _ in range(SINGLE_SEEDS)])]
+
+
+def _rng_calls(dim, draw, rng):
+    low, high = draw(rng)
+    return [samples_call(dim, low, high, 50, _seed(rng),
+                         f"{dim.sampler}({low:.6g}, {high:.6g}) twice with the same seed")]
+
+
+def _errors_calls(dim, draw, rng):
+    """The visible bounds, a random valid range and the same reversed."""
+    low, high = draw(rng)
+    visible = EXERCISES[f"test_{dim.sampler}_errors"].visible[0].args[1]
+    return [errors_call(dim, [*visible, (low, high), (high, low)])]
+
+
+for _dim, _fixed, _draw in [(LogUniform, (1e-4, 1.0), _log_range),
+                            (OneMinusLogUniform, (0.9, 0.999), _beta_range)]:
+    _grade = f"test_{_dim.sampler}"
+    hidden(EXERCISES[_grade])(lambda rng, d=_dim, f=_fixed, g=_draw: _distribution_calls(
+        d, f, g, rng))
+    hidden(EXERCISES[f"{_grade}_rng"])(lambda rng, d=_dim, g=_draw: _rng_calls(d, g, rng))
+    hidden(EXERCISES[f"{_grade}_errors"])(lambda rng, d=_dim, g=_draw: _errors_calls(d, g, rng))
+
+
+def _mixed_space(rng):
+    """A space with one hyperparameter of each scale, ranges drawn at random."""
+    lo = float(rng.uniform(0.0, 0.4))
+    return {"learning_rate": (*_log_range(rng), "log"), "beta": (*_beta_range(rng), "beta"),
+            "keep_prob": (lo, lo + float(rng.uniform(0.3, 0.6)), "linear")}
+
+
+def _search_call(label, space, important, num_trials, rng):
+    positions = {name: float(rng.uniform(0.05, 0.95)) for name in space}
+    return search_call(label, space, important, positions, num_trials, _seed(rng))
+
+
+@hidden(EXERCISES["test_random_search"])
+def search_calls(rng):
+    """Trials, best (lowest loss), ranges, scales and determinism on synthetic losses."""
+    return [_search_call("over the lecture's (alpha, epsilon)", LECTURE_SPACE, "alpha", 200, rng),
+            _search_call("over a log, a beta and a linear range", _mixed_space(rng),
+                         "learning_rate", 150, rng),
+            _search_call("with few trials", _mixed_space(rng), "beta", 4, rng)]
+
+
+def _zoom_trials(space, num_trials, top, margin, rng):
+    """Random trials on a synthetic loss such that the best trial sets an end of a new range
+    and every zoom mistake that can show on `space` gives another space than the rule."""
+    mistakes = [m for m in EXERCISES["test_zoom"].mistakes if m != "zero_width_when_tied"
+                and (m != "log_beta" or any(isinstance(dimension(*spec), OneMinusLogUniform)
+                                             for spec in space.values()))]
+    while True:
+        loss = SyntheticLoss.random(space, next(iter(space)), rng)
+        columns = {name: sample(low, high, scale, num_trials, rng)
+                   for name, (low, high, scale) in space.items()}
+        trials = []
+        for i in range(num_trials):
+            params = {name: float(values[i]) for name, values in columns.items()}
+            trials.append({**params, "loss": loss(params)})
+        ranked = sorted(trials, key=lambda t: t["loss"])
+        without_best = zoom(ranked[1:], space, top=top, margin=margin)
+        expected = zoom(trials, space, top, margin)
+        if any(not lo <= ranked[0][n] <= hi for n, (lo, hi, _) in without_best.items()) and all(
+                not alike(zoom(trials, space, top, margin, **{m: True}), expected)
+                for m in mistakes):
+            return trials
+
+
+def _zoom_call(label, space, num_trials, top, margin, rng, *, tie=None):
+    trials = _zoom_trials(space, num_trials, top, margin, rng)
+    if tie:  # the `top` best share the best trial's value of `tie`
+        ranked = sorted(trials, key=lambda t: t["loss"])
+        trials = [{**t, tie: ranked[0][tie]} if i < top else t for i, t in enumerate(ranked)]
+    return Call.of(f"zoom {label} (top={top}, margin={margin})", trials, space, top=top,
+                   margin=margin)
+
+
+@hidden(EXERCISES["test_zoom"])
+def zoom_calls(rng):
+    """The new ranges contain the best trials, shrink, and follow the rule exactly (ties too)."""
+    return [_zoom_call("on 30 trials over the lecture's (alpha, epsilon)", LECTURE_SPACE, 30, 5,
+                       0.1, rng),
+            _zoom_call("on 40 trials over a log, a beta and a linear range", _mixed_space(rng),
+                       40, 4, 0.25, rng),
+            _zoom_call("with a wide margin", _mixed_space(rng), 25, 3, 1.0, rng),
+            _zoom_call("where the top trials share their keep_prob", _mixed_space(rng), 20, 4,
+                       0.2, rng, tie="keep_prob")]
