@@ -1,8 +1,11 @@
 """Command line: `python -m autograder release | publish DEST | grade SUBMISSIONS --out DIR`."""
 
+from __future__ import annotations
+
 import argparse
 import sys
 import warnings
+from collections.abc import Sequence
 
 from autograder.grading import GradingError, Interrupted, grade, summary
 from autograder.publish import publish
@@ -10,7 +13,7 @@ from autograder.release import ReleaseError, release
 from autograder.sandbox import Limits
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder",
                                      description="Release and grade the course's assignments.")
     commands = parser.add_subparsers(dest="command", required=True)

@@ -1,13 +1,19 @@
 """Where the course's files are, and an nbgrader API bound to a course directory."""
 
+from __future__ import annotations
+
 import functools
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
+
+if TYPE_CHECKING:
+    from nbgrader.apps import NbGraderAPI
 
 AUTOGRADER_DIR = Path(__file__).resolve().parent
 REPO_DIR = AUTOGRADER_DIR.parent
@@ -15,25 +21,25 @@ SOURCE_DIR = AUTOGRADER_DIR / "source"
 NOTEBOOKS_DIR = REPO_DIR / "notebooks"
 
 
-def assignments():
+def assignments() -> list[str]:
     """Names of the assignments that have a master notebook, in course order."""
     return sorted(p.name for p in SOURCE_DIR.iterdir()
                   if (p / f"{p.name}.ipynb").is_file())
 
 
-def master_path(assignment):
+def master_path(assignment: str) -> Path:
     """Path of the master notebook of `assignment`."""
     return SOURCE_DIR / assignment / f"{assignment}.ipynb"
 
 
-def graded_cells(assignment):
+def graded_cells(assignment: str) -> tuple[tuple[str, float], ...]:
     """((grade_id, points), ...) of the master's graded test cells, in notebook order."""
     path = master_path(assignment)
     return _graded_cells(path, path.stat().st_mtime_ns)
 
 
 @functools.lru_cache(maxsize=32)
-def _graded_cells(path, mtime_ns):
+def _graded_cells(path: Path, mtime_ns: int) -> tuple[tuple[str, float], ...]:
     """Read once per version of the master: grading asks for every submission."""
     nb = nbformat.read(path, as_version=4)
     cells = []
@@ -44,14 +50,14 @@ def _graded_cells(path, mtime_ns):
     return tuple(cells)
 
 
-def _put_venv_on_path():
+def _put_venv_on_path() -> None:
     """nbgrader calls `alembic` through PATH: make it this interpreter's."""
     bindir = str(Path(sys.executable).parent)
     if bindir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
-def nbgrader_api(root, **overrides):
+def nbgrader_api(root: str | os.PathLike[str], **overrides: Any) -> NbGraderAPI:
     """An NbGraderAPI on course directory `root`, with the course's config and `overrides`.
 
     `overrides` maps "Class.trait" to a value, e.g. {"ProbeExecute.seed": 3}.

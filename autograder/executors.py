@@ -13,14 +13,19 @@ stopping worker kills its kernels (each kernel's sandbox dies with its launcher)
 Workers ignore SIGINT: Ctrl-C reaches the grader, which stops them itself.
 """
 
+from __future__ import annotations
+
 import ctypes
 import os
 import signal
+from collections.abc import Callable, Container, Generator, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from types import FrameType
+from typing import Any, Protocol
 
-_worker_state = {}
+_worker_state: dict[str, Any] = {}
 PR_SET_PDEATHSIG = 1
 
 
@@ -48,7 +53,7 @@ def children(pid: int | None = None) -> list[int]:
     return found
 
 
-def kill_kernels(exclude=()) -> None:
+def kill_kernels(exclude: Container[int] = ()) -> None:
     """Kill this process's children (kernel launchers) and their process groups."""
     for pid in children():
         if pid in exclude:
@@ -73,12 +78,12 @@ def die_with_parent(parent: int) -> None:
         _stop_worker(signal.SIGTERM, None)
 
 
-def _stop_worker(signum, frame):
+def _stop_worker(signum: int, frame: FrameType | None) -> None:
     kill_kernels()
     os._exit(128 + signum)
 
 
-def _init_worker(parent, setup, setup_args):
+def _init_worker(parent: int, setup: Callable[..., Any], setup_args: Sequence[Any]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop_worker)
     die_with_parent(parent)
@@ -89,16 +94,28 @@ def _init_worker(parent, setup, setup_args):
                                             f"{type(error).__name__}: {str(error)[:200]}")
 
 
-def _run_in_worker(task, job):
+def _run_in_worker(task: Callable[[Any, Any], Any], job: Any) -> Any:
     if "failed" in _worker_state:
         return _worker_state["failed"]
     return task(_worker_state["context"], job)
 
 
+class Executor(Protocol):
+    """What `autograder.grading.grade` needs of an executor (see the module's docstring)."""
+
+    def run(self, setup: Callable[..., Any], setup_args: Sequence[Any],
+            task: Callable[[Any, Any], Any],
+            jobs: Sequence[Any]) -> Generator[tuple[Any, Any], None, None]:
+        """Yield `(job, result)` for every job, as soon as it is done."""
+        ...
+
+
 class SerialExecutor:
     """Grade in this process, one job after the other."""
 
-    def run(self, setup, setup_args, task, jobs):
+    def run(self, setup: Callable[..., Any], setup_args: Sequence[Any],
+            task: Callable[[Any, Any], Any],
+            jobs: Sequence[Any]) -> Generator[tuple[Any, Any], None, None]:
         if not jobs:
             return
         try:
@@ -121,10 +138,12 @@ class LocalExecutor:
     and their kernels are killed before the exception goes on.
     """
 
-    def __init__(self, jobs=None):
+    def __init__(self, jobs: int | None = None) -> None:
         self.jobs = jobs or os.cpu_count() or 1
 
-    def run(self, setup, setup_args, task, jobs):
+    def run(self, setup: Callable[..., Any], setup_args: Sequence[Any],
+            task: Callable[[Any, Any], Any],
+            jobs: Iterable[Any]) -> Generator[tuple[Any, Any], None, None]:
         jobs = list(jobs)
         if self.jobs == 1 or len(jobs) <= 1:
             yield from SerialExecutor().run(setup, setup_args, task, jobs)
@@ -138,7 +157,9 @@ class LocalExecutor:
         for job in jobs:
             yield job, JobFailed("the grading worker stopped while grading this submission")
 
-    def _pool_run(self, setup, setup_args, task, jobs, broken):
+    def _pool_run(self, setup: Callable[..., Any], setup_args: Sequence[Any],
+                  task: Callable[[Any, Any], Any], jobs: list[Any],
+                  broken: list[Any]) -> Generator[tuple[Any, Any], None, None]:
         pool = ProcessPoolExecutor(max_workers=min(self.jobs, len(jobs)),
                                    initializer=_init_worker,
                                    initargs=(os.getpid(), setup, setup_args))

@@ -5,10 +5,14 @@ spreadsheet may evaluate as a formula; it is written with a leading single quote
 OWASP recommends for CSV injection). Scores are numbers and are written as numbers.
 """
 
+from __future__ import annotations
+
 import csv
 import io
+import os
+from collections.abc import Iterable
 
-from autograder.records import atomic_write
+from autograder.records import Row, atomic_write
 
 CSV_COLUMNS = ["student_id", "assignment", "grade_id", "score", "max_score", "status", "message"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -19,7 +23,7 @@ def neutralise(field: str) -> str:
     return "'" + field if field.startswith(FORMULA_STARTS) else field
 
 
-def write_csv(path, rows) -> None:
+def write_csv(path: str | os.PathLike[str], rows: Iterable[Row]) -> None:
     """Write grades.csv (rows of `records.Row`) atomically, text fields neutralised."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)

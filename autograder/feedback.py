@@ -249,7 +249,8 @@ class _Budget:
 _PLACEHOLDER = re.compile(r"mathph[0-9a-f]{12}x\d+z")
 
 
-def _markdown(source: str, attachments: Mapping[str, Any], render, budget: _Budget) -> str:
+def _markdown(source: str, attachments: Mapping[str, Any], render: mistune.Markdown,
+              budget: _Budget) -> str:
     """HTML of a markdown cell: formulas out first, markdown rendered, formulas back in."""
     token = "mathph" + secrets.token_hex(6) + "x"  # matches _PLACEHOLDER
     formulas: list[str] = []
@@ -271,7 +272,7 @@ def _markdown(source: str, attachments: Mapping[str, Any], render, budget: _Budg
     return re.sub(token + r"(\d+)z", lambda m: formulas[int(m[1])], rendered)
 
 
-def _markdown_parser():
+def _markdown_parser() -> mistune.Markdown:
     return mistune.create_markdown(renderer=_InertRenderer(), plugins=["strikethrough", "table"])
 
 
@@ -409,7 +410,8 @@ def _code(source: str, budget: _Budget) -> str:
     return _code_html(source)
 
 
-def _cell(cell: Any, render, graded: Mapping[str, tuple[str, Any]], budget: _Budget) -> str:
+def _cell(cell: Any, render: mistune.Markdown, graded: Mapping[str, tuple[str, Any]],
+          budget: _Budget) -> str:
     """HTML of one cell, spending from the page's formatting `budget`."""
     if not isinstance(cell, Mapping):
         return '<div class="note">an unreadable cell</div>'

@@ -15,6 +15,8 @@ Scratch folders (nbgrader course directories, verdicts) live in OUT/.nbgrader/ru
 and are removed by their run; a later run removes those of runs that were killed.
 """
 
+from __future__ import annotations
+
 import hashlib
 import json
 import os
@@ -23,15 +25,18 @@ import signal
 import sys
 import threading
 from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 
 from autograder import sandbox
 from autograder.course import SOURCE_DIR, graded_cells, nbgrader_api
-from autograder.executors import JobFailed, LocalExecutor, kill_kernels
+from autograder.executors import Executor, JobFailed, LocalExecutor, kill_kernels
 from autograder.export import CSV_COLUMNS, write_csv  # noqa: F401 - part of this module's API
 from autograder.feedback import write_feedback
 from autograder.records import (
@@ -56,6 +61,9 @@ from autograder.submissions import (
 )
 from autograder.submissions import find_symlink as _find_symlink
 
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
 CANARY_STUDENT = "(the master's solutions)"
 
 
@@ -68,17 +76,18 @@ class CanaryFailed(GradingError):
 class Interrupted(BaseException):
     """SIGTERM or SIGINT reached the grader; `signum` says which."""
 
-    def __init__(self, signum):
+    def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
 
 
-def _zero_rows(student, assignment, status, message):
+def _zero_rows(student: str, assignment: str, status: str, message: str) -> list[Row]:
     return [Row(student, assignment, grade_id, 0.0, points, status, message)
             for grade_id, points in graded_cells(assignment)]
 
 
-def _write_plain_feedback(path, student, assignment, rows):
+def _write_plain_feedback(path: str | os.PathLike[str], student: str, assignment: str,
+                          rows: list[Row]) -> None:
     """Feedback page for a submission that could not be run: its rows only."""
     write_feedback(Path(path), None, student=student, assignment=assignment, rows=rows)
 
@@ -89,8 +98,10 @@ class Grader:
     nbgrader only ever sees `internal_id(student)`; rows and feedback carry the real id.
     """
 
-    def __init__(self, root, *, seed, verdict_dir, timeout=60, notebook_timeout=600,
-                 overrides=None):
+    def __init__(self, root: str | os.PathLike[str], *, seed: int,
+                 verdict_dir: str | os.PathLike[str], timeout: int = 60,
+                 notebook_timeout: int = 600,
+                 overrides: Mapping[str, Any] | None = None) -> None:
         self.root = Path(root)
         self.verdict_dir = Path(verdict_dir)
         self.seed = int(seed)
@@ -98,9 +109,9 @@ class Grader:
             "ProbeExecute.seed": self.seed, "JudgeProbes.seed": self.seed,
             "JudgeProbes.verdict_dir": str(self.verdict_dir), "Execute.timeout": timeout,
             "ProbeExecute.notebook_timeout": notebook_timeout, **(overrides or {})})
-        self._released = set()
+        self._released: set[str] = set()
 
-    def prepare(self, assignment):
+    def prepare(self, assignment: str) -> None:
         """Copy the master into the course directory and register it in the gradebook."""
         if assignment in self._released:
             return
@@ -114,11 +125,12 @@ class Grader:
                                f"{result.get('log', '')}{result.get('error', '')}")
         self._released.add(assignment)
 
-    def mark_prepared(self, assignments):
+    def mark_prepared(self, assignments: Iterable[str]) -> None:
         """Record that the course directory already has these assignments registered."""
         self._released.update(assignments)
 
-    def grade_one(self, student, assignment, notebook, feedback):
+    def grade_one(self, student: str, assignment: str, notebook: Loaded | Refused,
+                  feedback: str | os.PathLike[str]) -> list[Row]:
         """Rows of grades.csv for one submission (`Loaded` or `Refused`); writes its feedback."""
         feedback = Path(feedback)
         if isinstance(notebook, Refused):
@@ -148,7 +160,8 @@ class Grader:
         self._write_feedback(student, sid, assignment, feedback, rows)
         return rows
 
-    def _rows_from_gradebook(self, student, sid, assignment, verdicts):
+    def _rows_from_gradebook(self, student: str, sid: str, assignment: str,
+                             verdicts: Mapping[str, Mapping[str, str]]) -> list[Row]:
         from nbgrader.api import Gradebook
 
         rows = []
@@ -166,7 +179,8 @@ class Grader:
                 rows.append(Row(student, assignment, grade_id, score, points, status, message))
         return rows
 
-    def _write_feedback(self, student, sid, assignment, target, rows):
+    def _write_feedback(self, student: str, sid: str, assignment: str,
+                        target: str | os.PathLike[str], rows: list[Row]) -> None:
         """The student's page from the autograded notebook (see `autograder.feedback`)."""
         graded = self.root / "autograded" / sid / assignment / f"{assignment}.ipynb"
         try:
@@ -186,7 +200,7 @@ class Job:
     canary: bool = False
 
 
-def fingerprint(submissions, student, assignment) -> str:
+def fingerprint(submissions: str | os.PathLike[str], student: str, assignment: str) -> str:
     """What a record must match to be up to date: the notebook's sha256, or why there is none.
 
     Never follows a link and never raises.
@@ -203,7 +217,9 @@ def fingerprint(submissions, student, assignment) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def _setup_worker(scratch, seed, settings, submissions):
+def _setup_worker(scratch: str | os.PathLike[str], seed: int, settings: Mapping[str, Any],
+                  submissions: str | os.PathLike[str],
+                  ) -> tuple[Grader, str | os.PathLike[str], Mapping[str, Any]]:
     """Once per worker process: its own nbgrader course directory and sandboxed kernel."""
     import tempfile
 
@@ -221,7 +237,8 @@ def _setup_worker(scratch, seed, settings, submissions):
     return grader, submissions, settings
 
 
-def _grade_job(context, job):
+def _grade_job(context: tuple[Grader, str | os.PathLike[str], Mapping[str, Any]],
+               job: Job) -> dict[str, Any]:
     """Grade one job in a worker: {"sha256", "rows"}; any exception becomes grading_failed."""
     grader, submissions, settings = context
     sha = "unknown"
@@ -239,7 +256,7 @@ def _grade_job(context, job):
     return {"sha256": sha, "rows": [asdict(row) for row in rows]}
 
 
-def _failed_rows(job, reason):
+def _failed_rows(job: Job, reason: str) -> list[Row]:
     rows = _zero_rows(job.student, job.assignment, RETRIED,
                       f"the grader itself failed on this submission ({reason}); it will be "
                       "graded again on the next run")
@@ -250,7 +267,8 @@ def _failed_rows(job, reason):
     return rows
 
 
-def isolation(limits=None, *, allow_unisolated=True):
+def isolation(limits: sandbox.Limits | None = None, *,
+              allow_unisolated: bool = True) -> tuple[dict[str, Any], str]:
     """(settings part, one line for the terminal) describing how kernels will be isolated."""
     limits = limits or sandbox.Limits()
     enabled, reason = sandbox.namespaces_available()
@@ -260,14 +278,14 @@ def isolation(limits=None, *, allow_unisolated=True):
 
 
 @contextmanager
-def stop_on_signals():
+def stop_on_signals() -> Iterator[None]:
     """Turn the first SIGTERM or SIGINT into `Interrupted` in the main thread; ignore later ones."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     received = []
 
-    def handler(signum, frame):
+    def handler(signum: int, frame: FrameType | None) -> None:
         if not received:
             received.append(signum)
             raise Interrupted(signum)
@@ -280,7 +298,7 @@ def stop_on_signals():
             signal.signal(signum, old)
 
 
-def _new_scratch(out):
+def _new_scratch(out: str | os.PathLike[str]) -> Path:
     """OUT/.nbgrader/run-<pid>, after removing what killed runs left (the lock is held)."""
     base = Path(out) / ".nbgrader"
     if base.exists():
@@ -291,13 +309,13 @@ def _new_scratch(out):
     return scratch
 
 
-def _rows_of(job, result):
+def _rows_of(job: Job, result: dict[str, Any] | JobFailed) -> tuple[list[Row], str]:
     if isinstance(result, JobFailed):
         return _failed_rows(job, result.message), "unknown"
     return [Row(**row) for row in result["rows"]], result["sha256"]
 
 
-def _canary_problems(assignment, rows):
+def _canary_problems(assignment: str, rows: Iterable[Row]) -> list[str]:
     """One phrase per distinct failure of a master's graded cells (cell, status, message)."""
     failed = [r for r in rows if r.status != "ok" or r.score < r.max_score]
     by_verdict = {}
@@ -307,7 +325,8 @@ def _canary_problems(assignment, rows):
             for (status, message), cells in by_verdict.items()]
 
 
-def run_canary(executor, setup_args, chosen, scratch):
+def run_canary(executor: Executor, setup_args: Sequence[Any], chosen: Iterable[str],
+               scratch: str | os.PathLike[str]) -> None:
     """Grade each chosen assignment's master like a student; raise CanaryFailed unless all ok."""
     jobs = [Job(CANARY_STUDENT, a, str(Path(scratch) / "canary" / f"{a}.html"), canary=True)
             for a in chosen]
@@ -323,9 +342,12 @@ def run_canary(executor, setup_args, chosen, scratch):
             "graded. Fix the environment and run again. " + "; ".join(problems))
 
 
-def grade(submissions, out, *, only=None, seed=None, timeout=60, notebook_timeout=600,
-          jobs=None, progress=True, executor=None, limits=None, log=print,
-          canary_source=None):
+def grade(submissions: str | os.PathLike[str], out: str | os.PathLike[str], *,
+          only: Collection[str] | None = None, seed: int | None = None, timeout: int = 60,
+          notebook_timeout: int = 600, jobs: int | None = None, progress: bool = True,
+          executor: Executor | None = None, limits: sandbox.Limits | None = None,
+          log: Callable[[str], object] = print,
+          canary_source: str | os.PathLike[str] | None = None) -> list[Row]:
     """Grade every submission not graded yet; return all rows, also written to OUT/grades.csv.
 
     Raises GradingError (nothing could run: bad input, misplaced folders, OUT locked),
@@ -354,8 +376,10 @@ def grade(submissions, out, *, only=None, seed=None, timeout=60, notebook_timeou
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _grade_class(submissions, out, students, chosen, seed, scratch, settings, *, timeout,
-                 notebook_timeout, executor, progress, canary_source):
+def _grade_class(submissions: str | os.PathLike[str], out: Path, students: list[str],
+                 chosen: list[str], seed: int, scratch: Path, settings: dict[str, Any], *,
+                 timeout: int, notebook_timeout: int, executor: Executor, progress: bool,
+                 canary_source: str | os.PathLike[str] | None) -> list[Row]:
     pairs = [(s, a) for s in students for a in chosen]
     fingerprints = {pair: fingerprint(submissions, *pair) for pair in pairs}
     done = {}
@@ -392,7 +416,7 @@ def _grade_class(submissions, out, students, chosen, seed, scratch, settings, *,
     return all_rows
 
 
-def summary(rows):
+def summary(rows: Sequence[Row]) -> str:
     """A few lines for the terminal: points per assignment and what went wrong."""
     lines = []
     for assignment in sorted({r.assignment for r in rows}):
@@ -407,7 +431,7 @@ def summary(rows):
     return "\n".join(lines)
 
 
-def write_gradebook(out, template_db_url, rows):
+def write_gradebook(out: str | os.PathLike[str], template_db_url: str, rows: Iterable[Row]) -> None:
     """OUT/gradebook.db: nbgrader's gradebook of the whole class, written by this process alone.
 
     Workers grade in scratch gradebooks of their own; this one is rebuilt from the
@@ -435,7 +459,7 @@ def write_gradebook(out, template_db_url, rows):
     building.replace(target)
 
 
-def _progress(total, enabled):
+def _progress(total: int, enabled: bool) -> tqdm:
     from tqdm import tqdm
 
     return tqdm(total=total, unit="submission", disable=not enabled, file=sys.stderr)

@@ -5,6 +5,9 @@ course_lib alone, and a short README. Never published: autograder/ (masters with
 solutions and hidden tests, grader cases, references), tests/, bench/.
 """
 
+from __future__ import annotations
+
+import os
 import shutil
 from pathlib import Path
 
@@ -22,7 +25,7 @@ and submit the notebook as your instructor tells you.
 """
 
 
-def publish(dest):
+def publish(dest: str | os.PathLike[str]) -> Path:
     """Write the student-facing course into `dest` (which must not exist or be empty)."""
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()):

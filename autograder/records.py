@@ -7,11 +7,14 @@ machinery are graded again on the next run. OUT/.lock is held (flock) by the one
 that uses OUT; the kernel releases it when that process ends, however it ends.
 """
 
+from __future__ import annotations
+
 import fcntl
 import json
 import os
 import random
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -33,7 +36,7 @@ class Row:
     message: str
 
 
-def atomic_write(path, text: str) -> None:
+def atomic_write(path: str | os.PathLike[str], text: str) -> None:
     """Write `text` to `path` so that readers see the old file or the new one, never half."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -45,17 +48,19 @@ def atomic_write(path, text: str) -> None:
     tmp.replace(path)
 
 
-def record_path(out, student: str, assignment: str) -> Path:
+def record_path(out: str | os.PathLike[str], student: str, assignment: str) -> Path:
     return Path(out) / ".results" / student / f"{assignment}.json"
 
 
-def save_record(out, student: str, assignment: str, sha256: str, seed: int, rows) -> None:
+def save_record(out: str | os.PathLike[str], student: str, assignment: str, sha256: str,
+                seed: int, rows: Iterable[Row]) -> None:
     """Record the rows of one graded submission."""
     record = {"sha256": sha256, "seed": seed, "rows": [asdict(r) for r in rows]}
     atomic_write(record_path(out, student, assignment), json.dumps(record, indent=1))
 
 
-def load_final_record(out, student: str, assignment: str, sha256: str, seed: int):
+def load_final_record(out: str | os.PathLike[str], student: str, assignment: str, sha256: str,
+                      seed: int) -> list[Row] | None:
     """The rows of a final, up-to-date record of this submission, or None.
 
     Up to date: same notebook hash and seed. Final: no row is `grading_failed`.
@@ -72,7 +77,7 @@ def load_final_record(out, student: str, assignment: str, sha256: str, seed: int
     return rows
 
 
-def run_seed(out, seed=None) -> int:
+def run_seed(out: str | os.PathLike[str], seed: int | None = None) -> int:
     """The seed of this grading folder: kept from an earlier run unless one is given."""
     state = Path(out) / ".run.json"
     try:
@@ -94,12 +99,12 @@ class RunLock:
     a killed run leaves no stale lock.
     """
 
-    def __init__(self, out):
+    def __init__(self, out: str | os.PathLike[str]) -> None:
         self.out = Path(out)
         self.path = self.out / ".lock"
-        self._fd = None
+        self._fd: int | None = None
 
-    def __enter__(self):
+    def __enter__(self) -> RunLock:
         self.out.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
         try:
@@ -115,7 +120,7 @@ class RunLock:
         self._fd = fd
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> bool:
         if self._fd is not None:
             os.close(self._fd)  # releases the flock
             self._fd = None

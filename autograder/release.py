@@ -5,8 +5,12 @@ student's copy says so on its first line (`DEMO_MARKER`), so nobody defines a he
 that an answer then needs.
 """
 
+from __future__ import annotations
+
+import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import nbformat
@@ -22,7 +26,8 @@ class ReleaseError(RuntimeError):
     """generate_assignment failed for a master; the message holds nbgrader's log."""
 
 
-def release(out_dir=NOTEBOOKS_DIR, names=None):
+def release(out_dir: str | os.PathLike[str] = NOTEBOOKS_DIR,
+            names: Iterable[str] | None = None) -> list[Path]:
     """Write `<out_dir>/<assignment>.ipynb` for each assignment; return the paths written."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

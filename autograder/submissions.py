@@ -8,13 +8,17 @@ Student ids are taken literally: nbgrader, which builds paths with glob patterns
 ever sees `internal_id(student)`.
 """
 
+from __future__ import annotations
+
 import hashlib
 import json
 import math
 import os
 import stat
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
@@ -51,7 +55,7 @@ def internal_id(student: str) -> str:
     return "s" + hashlib.sha256(student.encode("utf-8", "surrogateescape")).hexdigest()[:20]
 
 
-def notebook_path(submissions, student: str, assignment: str) -> Path:
+def notebook_path(submissions: str | os.PathLike[str], student: str, assignment: str) -> Path:
     """SUBMISSIONS/<student>/<assignment>/<assignment>.ipynb (not checked)."""
     return Path(submissions) / student / assignment / f"{assignment}.ipynb"
 
@@ -60,7 +64,7 @@ def _is_inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def check_placement(submissions, out) -> None:
+def check_placement(submissions: str | os.PathLike[str], out: str | os.PathLike[str]) -> None:
     """Refuse an OUT inside SUBMISSIONS, and either of them inside the course repository.
 
     Raises GradingError with a sentence. Paths are compared resolved.
@@ -79,7 +83,7 @@ def check_placement(submissions, out) -> None:
                                "outside it")
 
 
-def _entries(folder: Path):
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
     try:
         with os.scandir(folder) as found:
             return sorted(found, key=lambda e: e.name)
@@ -87,7 +91,8 @@ def _entries(folder: Path):
         return []
 
 
-def discover(submissions, only=None, *, log=None):
+def discover(submissions: str | os.PathLike[str], only: Collection[str] | None = None, *,
+             log: Callable[[str], object] | None = None) -> tuple[list[str], list[str]]:
     """(students, assignments) to grade: every student folder, and the assignments asked for.
 
     A student is any entry of SUBMISSIONS that is a folder or a symlink (refused later
@@ -125,7 +130,8 @@ def discover(submissions, only=None, *, log=None):
     return students, chosen
 
 
-def find_symlink(submissions, student: str, assignment: str):
+def find_symlink(submissions: str | os.PathLike[str], student: str,
+                 assignment: str) -> str | None:
     """The first symlink among the student's folder, the assignment folder and all it holds.
 
     Returns the offending path relative to SUBMISSIONS, or None. Nothing is followed.
@@ -145,7 +151,7 @@ def find_symlink(submissions, student: str, assignment: str):
     return None
 
 
-def read_bytes_nofollow(path) -> bytes:
+def read_bytes_nofollow(path: str | os.PathLike[str]) -> bytes:
     """The bytes of a regular file, opened without following a symlink (OSError otherwise)."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     with os.fdopen(fd, "rb") as handle:
@@ -154,7 +160,8 @@ def read_bytes_nofollow(path) -> bytes:
         return handle.read()
 
 
-def load_submission(submissions, student: str, assignment: str):
+def load_submission(submissions: str | os.PathLike[str], student: str,
+                    assignment: str) -> Loaded | Refused:
     """The notebook to grade (`Loaded`) or why there is none (`Refused`).
 
     Checks, in order: no symlink (`symlink_refused`), a notebook file
@@ -179,7 +186,7 @@ def load_submission(submissions, student: str, assignment: str):
     return parse_notebook(raw)
 
 
-def parse_notebook(raw: bytes):
+def parse_notebook(raw: bytes) -> Loaded | Refused:
     """`Loaded` if `raw` is a notebook nbgrader can grade, else `Refused(unreadable_notebook)`.
 
     One function for the whole family of bad input: not UTF-8, empty, invalid JSON,
@@ -201,7 +208,7 @@ class _Unreadable(Exception):
     """A sentence saying why a file is not a gradable notebook."""
 
 
-def _parse(raw):
+def _parse(raw: bytes) -> Loaded:
     if not raw.strip():
         raise _Unreadable("the notebook file is empty")
     try:
@@ -231,7 +238,7 @@ def _parse(raw):
     return Loaded(text, hashlib.sha256(raw).hexdigest())
 
 
-def _depth(value) -> int:
+def _depth(value: Any) -> int:
     """Nesting depth of parsed JSON, without recursion."""
     deepest, stack = 0, [(value, 1)]
     while stack:
@@ -250,7 +257,7 @@ _NBGRADER_TYPES = {"grade_id": str, "grade": bool, "solution": bool, "locked": b
                    "task": bool, "points": (int, float), "schema_version": int}
 
 
-def _check_types(data):
+def _check_types(data: dict[str, Any]) -> None:
     """What nbformat's schema leaves open and nbgrader assumes: cells and their metadata."""
     cells = data.get("cells")
     if not isinstance(cells, list):

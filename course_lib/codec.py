@@ -12,15 +12,18 @@ Example
 (1, 2.5)
 """
 
+from __future__ import annotations
+
 import json
 import math
+from typing import Any
 
 import numpy as np
 
 _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
-def _float(x):
+def _float(x: float) -> float | str:
     """One float as JSON: finite floats as numbers, others as strings."""
     x = float(x)
     if math.isfinite(x):
@@ -28,7 +31,7 @@ def _float(x):
     return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
 
 
-def encode(value):
+def encode(value: Any) -> Any:
     """Return a JSON-compatible form of `value` (raises TypeError for anything else)."""
     if value is None or isinstance(value, (bool, str)):
         return value
@@ -56,12 +59,12 @@ def encode(value):
     raise TypeError(f"values of type {type(value).__name__} cannot be sent")
 
 
-def rng_spec(seed):
+def rng_spec(seed: int) -> dict[str, int]:
     """A placeholder for `numpy.random.default_rng(seed)`, created on the receiving side."""
     return {"__rng__": int(seed)}
 
 
-def decode(data):
+def decode(data: Any) -> Any:
     """Inverse of `encode` (also builds the generators described by `rng_spec`)."""
     if data is None or isinstance(data, (bool, str, int, float)):
         return data
@@ -87,11 +90,11 @@ def decode(data):
     raise TypeError(f"cannot decode a dict with keys {sorted(data)}")
 
 
-def dumps(value):
+def dumps(value: Any) -> str:
     """Encode `value` and serialise it to a JSON string."""
     return json.dumps(encode(value), allow_nan=False)
 
 
-def loads(text):
+def loads(text: str) -> Any:
     """Parse a JSON string made by `dumps` and decode it."""
     return decode(json.loads(text))

@@ -27,13 +27,15 @@ Example
 (True, True)
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 
 
-def affine_forward(X, W, b=None):
+def affine_forward(X: np.ndarray, W: np.ndarray, b: np.ndarray | None = None,
+                   ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """Z = W X + b (no bias if b is None). X (n_in, m), W (n_out, n_in), b (n_out, 1)."""
     Z = W @ X
     if b is not None:
@@ -41,28 +43,29 @@ def affine_forward(X, W, b=None):
     return Z, (X, W)
 
 
-def affine_backward(dZ, cache):
+def affine_backward(dZ: np.ndarray, cache: tuple[np.ndarray, np.ndarray],
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(dX, dW, db) of the affine layer; db sums dZ over the examples."""
     X, W = cache
     return W.T @ dZ, dZ @ X.T, dZ.sum(axis=1, keepdims=True)
 
 
-def relu_forward(Z):
+def relu_forward(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A = max(Z, 0), elementwise."""
     return np.maximum(Z, 0.0), Z
 
 
-def relu_backward(dA, cache):
+def relu_backward(dA: np.ndarray, cache: np.ndarray) -> np.ndarray:
     """dZ = dA where Z > 0, else 0."""
     return dA * (cache > 0)
 
 
-def sigmoid(Z):
+def sigmoid(Z: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-Z)), without overflow for large |Z|."""
     return 0.5 * (1.0 + np.tanh(0.5 * Z))
 
 
-def sigmoid_cross_entropy(Z, Y):
+def sigmoid_cross_entropy(Z: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
     """Average binary cross-entropy of sigmoid(Z) against labels Y (1, m), and dJ/dZ.
 
     J = (1/m) sum_i [log(1 + exp(Z_i)) - Y_i Z_i], which equals
@@ -97,6 +100,13 @@ class BatchNorm:
     inference: Callable | None = None
 
 
+class _Optimizer(Protocol):
+    """What `train` needs of an optimizer (e.g. `course_lib.optimizers.Momentum`)."""
+
+    def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        """Change `params` in place from `grads` (same keys)."""
+
+
 class DenseNetwork:
     """[affine -> (batch norm) -> ReLU] x (L - 1) -> affine -> sigmoid, examples as columns.
 
@@ -123,7 +133,8 @@ class DenseNetwork:
         is given and the pass was in training mode).
     """
 
-    def __init__(self, layer_sizes, rng, *, batchnorm=None):
+    def __init__(self, layer_sizes: Sequence[int], rng: np.random.Generator, *,
+                 batchnorm: BatchNorm | None = None) -> None:
         self.layer_sizes = list(layer_sizes)
         self.batchnorm = batchnorm
         self.L = len(self.layer_sizes) - 1
@@ -140,7 +151,9 @@ class DenseNetwork:
                         for n in self.layer_sizes[1:-1]]
         self.trace = []
 
-    def forward(self, X, *, mode="train", stats=None, update_running=False):
+    def forward(self, X: np.ndarray, *, mode: str = "train",
+                stats: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+                update_running: bool = False) -> tuple[np.ndarray, list[Any]]:
         """Scores Z_L (1, m) and the caches for `backward`.
 
         mode "train" normalises with each mini-batch's statistics (`batchnorm.forward`);
@@ -179,7 +192,7 @@ class DenseNetwork:
         caches.append(last_cache)
         return Z_L, caches
 
-    def backward(self, dZ_L, caches):
+    def backward(self, dZ_L: np.ndarray, caches: list[Any]) -> dict[str, np.ndarray]:
         """Gradients of every parameter, from dJ/dZ_L (1, m); keys as in `params`."""
         grads = {}
         dA, grads[f"W{self.L}"], grads[f"b{self.L}"] = affine_backward(dZ_L, caches[-1])
@@ -193,13 +206,16 @@ class DenseNetwork:
                 grads[f"b{k}"] = db
         return grads
 
-    def loss(self, X, Y, *, update_running=False):
+    def loss(self, X: np.ndarray, Y: np.ndarray, *,
+             update_running: bool = False) -> tuple[float, dict[str, np.ndarray]]:
         """(J, grads) on the mini-batch (X, Y), in training mode."""
         Z_L, caches = self.forward(X, mode="train", update_running=update_running)
         J, dZ_L = sigmoid_cross_entropy(Z_L, Y)
         return J, self.backward(dZ_L, caches)
 
-    def predict_proba(self, X, *, mode="inference", stats=None):
+    def predict_proba(self, X: np.ndarray, *, mode: str = "inference",
+                      stats: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+                      ) -> np.ndarray:
         """P(y = 1 | x) for each column of X, shape (1, m); inference mode by default.
 
         Without batch norm the two modes are the same.
@@ -209,7 +225,7 @@ class DenseNetwork:
         Z_L, _ = self.forward(X, mode=mode, stats=stats)
         return sigmoid(Z_L)
 
-    def accuracy(self, X, Y, **kwargs):
+    def accuracy(self, X: np.ndarray, Y: np.ndarray, **kwargs: Any) -> float:
         """Fraction of the columns of X classified as in Y (threshold 0.5).
 
         kwargs are those of `predict_proba`.
@@ -217,13 +233,15 @@ class DenseNetwork:
         return float(np.mean((self.predict_proba(X, **kwargs) > 0.5) == (Y > 0.5)))
 
 
-def minibatches(m, batch_size, rng):
+def minibatches(m: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
     """Index arrays that split range(m), shuffled, into mini-batches (the last may be shorter)."""
     order = rng.permutation(m)
     return [order[k:k + batch_size] for k in range(0, m, batch_size)]
 
 
-def train(net, X, Y, optimizer, *, epochs, batch_size, rng, on_step=None):
+def train(net: DenseNetwork, X: np.ndarray, Y: np.ndarray, optimizer: _Optimizer, *,
+          epochs: int, batch_size: int, rng: np.random.Generator,
+          on_step: Callable[[DenseNetwork], object] | None = None) -> list[float]:
     """Mini-batch training; returns the loss of every step's mini-batch (a list of floats).
 
     Each epoch shuffles the examples with `rng` and takes one optimizer step per

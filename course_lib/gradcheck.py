@@ -8,10 +8,15 @@ Example
 [2.0, -4.0]
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
 import numpy as np
 
 
-def numerical_gradient(f, X, h=1e-5):
+def numerical_gradient(f: Callable[[np.ndarray], float], X: np.ndarray,
+                       h: float = 1e-5) -> np.ndarray:
     """Centred-difference gradient of a scalar function.
 
     Parameters

@@ -11,12 +11,17 @@ Example
 (25, 0.3, 0.1)
 """
 
+from __future__ import annotations
+
 import itertools
+from collections.abc import Callable, Mapping
 
 from course_lib.search_space import grid_values
 
 
-def grid_search(objective, space, points_per_axis):
+def grid_search(objective: Callable[[dict[str, float]], float],
+                space: Mapping[str, tuple[float, float, str]],
+                points_per_axis: int) -> tuple[dict[str, float], list[dict[str, float]]]:
     """Evaluate `objective` on every point of a grid over `space`.
 
     Parameters

@@ -12,10 +12,13 @@ Example
 ((2, 200), (1, 200), [0.0, 1.0])
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 
-def make_moons(m, rng, *, noise=0.2):
+def make_moons(m: int, rng: np.random.Generator, *,
+               noise: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
     """m points on two interleaving half-circles, labelled 0 and 1.
 
     Parameters

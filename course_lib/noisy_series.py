@@ -8,10 +8,14 @@ Example
 ((365,), True)
 """
 
+from __future__ import annotations
+
 import numpy as np
+import numpy.typing as npt
 
 
-def daily_temperatures(days, rng, *, noise=3.0):
+def daily_temperatures(days: int, rng: np.random.Generator, *,
+                       noise: float = 3.0) -> np.ndarray:
     """Temperatures theta_1, ..., theta_days in degrees Celsius: a seasonal curve plus noise.
 
     Parameters
@@ -32,6 +36,6 @@ def daily_temperatures(days, rng, *, noise=3.0):
     return seasonal_temperature(np.arange(1, days + 1)) + noise * rng.normal(size=days)
 
 
-def seasonal_temperature(t):
+def seasonal_temperature(t: npt.ArrayLike) -> np.ndarray | float:
     """The noise-free curve: 10 degrees on average, coldest in mid-January, warmest in July."""
     return 10.0 - 8.0 * np.cos(2 * np.pi * (np.asarray(t, dtype=np.float64) - 15) / 365)

@@ -23,10 +23,19 @@ Example
 ([[2.0, 2.0], [-1.0, -1.0]], [[3.0], [7.0]])
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
 import numpy as np
 
+_Cache = tuple[np.ndarray, tuple[np.ndarray, ...]]
+"""What `forward` hands to `backward`: the input Z and the parameters."""
 
-def numerical_layer(f, h=1e-5):
+
+def numerical_layer(f: Callable[..., np.ndarray], h: float = 1e-5) -> tuple[
+        Callable[..., tuple[np.ndarray, _Cache]],
+        Callable[[np.ndarray, _Cache], tuple[np.ndarray, ...]]]:
     """(forward, backward) of the layer out = f(Z, *params), by centred differences.
 
     Parameters
@@ -46,10 +55,10 @@ def numerical_layer(f, h=1e-5):
     backward : callable
         backward(dout, cache) -> (dZ, *dparams), the gradients of sum(dout * out).
     """
-    def forward(Z, *params):
+    def forward(Z: np.ndarray, *params: np.ndarray) -> tuple[np.ndarray, _Cache]:
         return f(Z, *params), (Z, params)
 
-    def backward(dout, cache):
+    def backward(dout: np.ndarray, cache: _Cache) -> tuple[np.ndarray, ...]:
         Z, params = cache
         n, m = Z.shape
         k = 2 * m + 2 * len(params)

@@ -1,10 +1,21 @@
 """Plots shared by the notebooks."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import matplotlib.pyplot as plt
 import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 
-def plot_decision_regions(predict, X, Y, *, ax=None, resolution=200, title=None):
+def plot_decision_regions(predict: Callable[[np.ndarray], npt.ArrayLike], X: np.ndarray,
+                          Y: np.ndarray, *, ax: Axes | None = None, resolution: int = 200,
+                          title: str | None = None) -> Axes:
     """Colour the plane by predicted class and scatter the labelled points.
 
     Parameters

@@ -19,11 +19,15 @@ them by replacing `course_lib.probe`, `course_lib.codec` or a driver module in
 `sys.modules`: the probe never imports them at grading time.
 """
 
+from __future__ import annotations
+
 import importlib
 import importlib.util
 import time
 import traceback
 import types
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 if "codec" not in globals():  # imported normally; when the grader ships the probe, it
     from course_lib import checking, codec  # ships its own copies alongside (`cell_source`)
@@ -35,7 +39,7 @@ RESULT_BUDGET = 4_000_000
 _PROBE_FUNCTION = "__course_probe__"
 
 
-def load_drivers(sources):
+def load_drivers(sources: Mapping[str, str]) -> dict[str, types.ModuleType]:
     """Fresh, private modules from {module name: source}, never registered in sys.modules."""
     modules = {}
     for name, source in sources.items():
@@ -46,7 +50,8 @@ def load_drivers(sources):
     return modules
 
 
-def _resolve(name, namespace, drivers):
+def _resolve(name: str, namespace: Mapping[str, Any],
+             drivers: Mapping[str, types.ModuleType] | None) -> Any:
     """The object called `name`: a global of the notebook, or `module:attr` of course_lib.
 
     With `drivers` (a dict of modules, as at grading time) a driver is looked up only
@@ -66,7 +71,8 @@ def _resolve(name, namespace, drivers):
     return namespace[name]
 
 
-def _bind(value, namespace, drivers):
+def _bind(value: Any, namespace: Mapping[str, Any],
+          drivers: Mapping[str, types.ModuleType] | None) -> Any:
     """Replace {'__global__': name} placeholders by the notebook's objects.
 
     A notebook function handed to a driver is guarded: if it changes its arguments, the
@@ -82,7 +88,7 @@ def _bind(value, namespace, drivers):
     return value
 
 
-def _split_globals(data):
+def _split_globals(data: Any) -> Any:
     """Decode `data`, leaving {'__global__': name} markers in place for `_bind`."""
     if isinstance(data, dict) and set(data) == {"__global__"}:
         return data
@@ -93,7 +99,7 @@ def _split_globals(data):
     return codec.decode(data)
 
 
-def _items(value, depth=0):
+def _items(value: Any, depth: int = 0) -> int:
     """About how many numbers `value` holds (to refuse a huge result before encoding it)."""
     if depth > 50:
         return 1
@@ -109,7 +115,9 @@ def _items(value, depth=0):
     return 1
 
 
-def call_one(call, namespace, drivers=None, *, index=0, budget=RESULT_BUDGET):
+def call_one(call: Mapping[str, Any], namespace: Mapping[str, Any],
+             drivers: Mapping[str, types.ModuleType] | None = None, *, index: int = 0,
+             budget: int = RESULT_BUDGET) -> dict[str, Any]:
     """Run one call description; return its result record (never raises).
 
     The record echoes the call (`index`, its case name and function). A value
@@ -139,7 +147,7 @@ def call_one(call, namespace, drivers=None, *, index=0, budget=RESULT_BUDGET):
     return record
 
 
-def _placeholder(data):
+def _placeholder(data: Any) -> bool:
     """Whether an encoded argument holds an object of the kernel (a function, an rng)."""
     if isinstance(data, dict):
         return bool(set(data) & {"__global__", "__rng__"}) or any(
@@ -149,7 +157,8 @@ def _placeholder(data):
     return False
 
 
-def _arguments_after(function, call, args, kwargs):
+def _arguments_after(function: Any, call: Mapping[str, Any], args: list[Any] | tuple[Any, ...],
+                     kwargs: Mapping[str, Any]) -> dict[str, Any]:
     """The plain-data arguments as they are after the call, encoded, with their names.
 
     The grader compares them with what it sent: a function that changed its inputs in
@@ -182,7 +191,7 @@ def _arguments_after(function, call, args, kwargs):
     return {"args_after": after, "kwargs_after": kwargs_after, "arg_names": names[:len(args)]}
 
 
-def _encoded(value, budget):
+def _encoded(value: Any, budget: int) -> dict[str, Any]:
     """{"ok": True, "value": ...} or the reason the value cannot be sent."""
     try:
         if 20 * _items(value) > budget:
@@ -196,7 +205,7 @@ def _encoded(value, budget):
                 "message": f"{type(value).__name__}: {str(error)[:200]}"}
 
 
-def _where(error):
+def _where(error: BaseException) -> str | None:
     """'line N of the notebook cell' where the student's code raised, if it did."""
     frames = traceback.extract_tb(error.__traceback__)
     for frame in reversed(frames):
@@ -207,13 +216,13 @@ def _where(error):
     return None
 
 
-def _json_size(value):
+def _json_size(value: Any) -> int:
     import json
 
     return len(json.dumps(value, allow_nan=False, default=str))
 
 
-def _fit(records, budget):
+def _fit(records: list[dict[str, Any]], budget: int) -> list[dict[str, Any]]:
     """Replace the largest values by ResultTooLarge until the report fits in `budget`."""
     sizes = sorted(((_json_size(r.get("value")), i) for i, r in enumerate(records)),
                    reverse=True)
@@ -230,7 +239,7 @@ def _fit(records, budget):
     return records
 
 
-def collect(namespace, request):
+def collect(namespace: Mapping[str, Any], request: Mapping[str, Any] | str) -> dict[str, Any]:
     """Run every call of `request` (a dict, or the text of `make_payload`); return the report."""
     if isinstance(request, str):
         import base64
@@ -245,14 +254,16 @@ def collect(namespace, request):
             "results": _fit(records, budget)}
 
 
-def run(namespace, request):
+def run(namespace: Mapping[str, Any], request: Mapping[str, Any] | str) -> None:
     """Run every call of `request` and display the one report for the grader to read."""
     from IPython.display import display
 
     display({MIME: collect(namespace, request)}, raw=True)
 
 
-def make_request(grade_id, calls, *, nonce, drivers=None, budget=RESULT_BUDGET):
+def make_request(grade_id: str, calls: Iterable[Mapping[str, Any]], *, nonce: str,
+                 drivers: Mapping[str, str] | None = None,
+                 budget: int = RESULT_BUDGET) -> dict[str, Any]:
     """What `run` expects: the calls, this cell's nonce, the drivers' sources, the budget.
 
     `drivers` maps a course_lib module name to its source; with None (in-process use)
@@ -264,7 +275,7 @@ def make_request(grade_id, calls, *, nonce, drivers=None, budget=RESULT_BUDGET):
     return request
 
 
-def make_payload(grade_id, calls):
+def make_payload(grade_id: str, calls: list[Mapping[str, Any]]) -> str:
     """A request as base64 text (for in-process use and tests); `collect` accepts it."""
     import base64
     import json
@@ -273,11 +284,11 @@ def make_payload(grade_id, calls):
     return base64.b64encode(json.dumps(request, allow_nan=False).encode()).decode()
 
 
-def driver_modules(calls):
+def driver_modules(calls: Iterable[Mapping[str, Any]]) -> list[str]:
     """The course_lib modules named by `module:attr` in `calls` (functions and globals)."""
     names = set()
 
-    def visit(value):
+    def visit(value: Any) -> None:
         if isinstance(value, dict):
             if set(value) == {"__global__"} and ":" in str(value["__global__"]):
                 names.add(value["__global__"].split(":", 1)[0])
@@ -295,7 +306,7 @@ def driver_modules(calls):
     return sorted(names)
 
 
-def module_source(name):
+def module_source(name: str) -> str:
     """The source of the course_lib module `name`, as this process has it."""
     if not name.startswith("course_lib."):
         raise ImportError(f"drivers must come from course_lib, not {name}")
@@ -319,7 +330,7 @@ del {function}
 '''
 
 
-def cell_source(request):
+def cell_source(request: dict[str, Any]) -> str:
     """The source of a graded test cell at grading time: the probe's code and `request`.
 
     The cell defines one function, runs it and deletes it again; the probe and codec

@@ -17,18 +17,33 @@ Example
 ('log', '1 - beta')
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+import numpy.typing as npt
 from matplotlib.patches import Rectangle
 
 from course_lib.search_space import DIMENSIONS, dimension
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.collections import PathCollection
+    from matplotlib.contour import QuadContourSet
 
-def shown(values, scale):
+    from course_lib.synthetic_loss import SyntheticLoss
+
+_Space = Mapping[str, tuple[float, float, str]]
+
+
+def shown(values: npt.ArrayLike, scale: str) -> np.ndarray | float:
     """What the axis of a hyperparameter shows: the values, or 1 - beta for 'beta'."""
     return DIMENSIONS[scale](None, None).shown(values)
 
 
-def setup_axes(ax, space, x, y):
+def setup_axes(ax: Axes, space: _Space, x: str, y: str) -> Axes:
     """Scale, limits and labels of `ax` for hyperparameters x (horizontal) and y (vertical)."""
     for name, set_scale, set_lim, set_label in ((x, ax.set_xscale, ax.set_xlim, ax.set_xlabel),
                                                 (y, ax.set_yscale, ax.set_ylim, ax.set_ylabel)):
@@ -39,7 +54,8 @@ def setup_axes(ax, space, x, y):
     return ax
 
 
-def plot_trials(ax, trials, space, x, y, **scatter):
+def plot_trials(ax: Axes, trials: Sequence[Mapping[str, float]], space: _Space, x: str, y: str,
+                **scatter: Any) -> PathCollection:
     """Scatter the trials in the (x, y) plane of `space`; returns the PathCollection."""
     xs = shown([t[x] for t in trials], space[x][2])
     ys = shown([t[y] for t in trials], space[y][2])
@@ -47,14 +63,16 @@ def plot_trials(ax, trials, space, x, y, **scatter):
     return ax.scatter(xs, ys, **scatter)
 
 
-def draw_space(ax, space, x, y, **style):
+def draw_space(ax: Axes, space: _Space, x: str, y: str, **style: Any) -> None:
     """Outline the ranges of x and y in `space` as a rectangle on `ax`."""
     (xl, xh), (yl, yh) = (sorted(shown(space[n][:2], space[n][2])) for n in (x, y))
     style = {"fill": False, "lw": 1.5, "ls": "--", "color": "k", **style}
     ax.add_patch(Rectangle((xl, yl), xh - xl, yh - yl, **style))
 
 
-def plot_loss_map(ax, loss, space, x, y, *, resolution=80, cmap="viridis_r", levels=20):
+def plot_loss_map(ax: Axes, loss: SyntheticLoss, space: _Space, x: str, y: str, *,
+                  resolution: int = 80, cmap: str = "viridis_r",
+                  levels: int | npt.ArrayLike = 20) -> QuadContourSet:
     """Filled contours of `loss.evaluate(**{x: X, y: Y})` over the ranges of x and y.
 
     `loss` is a `course_lib.synthetic_loss.SyntheticLoss`; every other
@@ -70,7 +88,8 @@ def plot_loss_map(ax, loss, space, x, y, *, resolution=80, cmap="viridis_r", lev
                        cmap=cmap)
 
 
-def best_marker(ax, trial, space, x, y, **style):
+def best_marker(ax: Axes, trial: Mapping[str, float], space: _Space, x: str, y: str,
+                **style: Any) -> None:
     """Mark one trial (e.g. the best) with a star."""
     style = {"marker": "*", "s": 260, "color": "gold", "edgecolor": "k", "zorder": 5, **style}
     ax.scatter(shown(trial[x], space[x][2]), shown(trial[y], space[y][2]), **style)

@@ -17,7 +17,12 @@ Example
 True
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+
 import numpy as np
+import numpy.typing as npt
 
 from course_lib.search_space import check_space, from_unit, to_unit
 
@@ -47,8 +52,9 @@ class SyntheticLoss:
         the other hyperparameters change the loss by at most 0.02).
     """
 
-    def __init__(self, space, important, best_position, *, width=0.05, depth=1.0, floor=0.1,
-                 minor=0.02):
+    def __init__(self, space: Mapping[str, tuple[float, float, str]], important: str,
+                 best_position: Mapping[str, float], *, width: float = 0.05,
+                 depth: float = 1.0, floor: float = 0.1, minor: float = 0.02) -> None:
         check_space(space)
         if important not in space:
             raise ValueError(f"{important!r} is not a hyperparameter of the space")
@@ -60,12 +66,13 @@ class SyntheticLoss:
         self.width, self.depth, self.floor, self.minor = width, depth, floor, minor
 
     @classmethod
-    def random(cls, space, important, rng, **shape):
+    def random(cls, space: Mapping[str, tuple[float, float, str]], important: str,
+               rng: np.random.Generator, **shape: float) -> SyntheticLoss:
         """A loss whose best positions are drawn uniformly from [0.05, 0.95] with `rng`."""
         positions = {name: rng.uniform(0.05, 0.95) for name in space}
         return cls(space, important, positions, **shape)
 
-    def _terms(self, name, value):
+    def _terms(self, name: str, value: npt.ArrayLike) -> np.ndarray | float:
         low, high, scale = self.space[name]
         u = to_unit(value, low, high, scale)
         gap = u - self.best_position[name]
@@ -73,27 +80,27 @@ class SyntheticLoss:
             return self.depth * (1.0 - np.exp(-gap ** 2 / (2 * self.width ** 2)))
         return self.minor * gap ** 2
 
-    def __call__(self, params):
+    def __call__(self, params: Mapping[str, float]) -> float:
         """The loss at params = {name: value} (one float)."""
         missing = set(self.space) - set(params)
         if missing:
             raise KeyError(f"params lacks {sorted(missing)}")
         return float(self.floor + sum(self._terms(name, params[name]) for name in self.space))
 
-    def evaluate(self, **arrays):
+    def evaluate(self, **arrays: npt.ArrayLike) -> np.ndarray | float:
         """The loss on arrays of values (broadcast), e.g. a mesh for a contour plot."""
         total = self.floor
         for name in self.space:
             total = total + self._terms(name, np.asarray(arrays[name], dtype=np.float64))
         return total
 
-    def along(self, name, values):
+    def along(self, name: str, values: npt.ArrayLike) -> np.ndarray | float:
         """The loss as a function of one hyperparameter, the others at their best."""
         arrays = {other: self.best_params()[other] for other in self.space}
         arrays[name] = np.asarray(values, dtype=np.float64)
         return self.evaluate(**arrays)
 
-    def best_params(self):
+    def best_params(self) -> dict[str, float]:
         """{name: value} where the loss is lowest (equal to `floor`)."""
         return {name: float(from_unit(self.best_position[name], *self.space[name]))
                 for name in self.space}

@@ -24,6 +24,10 @@ Example
 True
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 
 from course_lib.toy_data import make_blobs
@@ -35,7 +39,7 @@ CENTERS = ((-6.0, -3.0), (6.0, -3.0), (0.0, 6.0))
 """The blobs of `toy_data.make_blobs`, three times farther apart (and three times wider)."""
 
 
-def _logistic_loss_and_gradient(Z, Y):
+def _logistic_loss_and_gradient(Z: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
     """Sum over the outputs of the logistic losses of sigmoid(Z) against Y, mean over the
     examples, and its gradient with respect to Z."""
     m = Z.shape[1]
@@ -59,7 +63,8 @@ class TinyNetworkTask:
         Full-batch gradient-descent steps per trial.
     """
 
-    def __init__(self, seed=0, *, m=300, hidden=10, steps=100):
+    def __init__(self, seed: int = 0, *, m: int = 300, hidden: int = 10,
+                 steps: int = 100) -> None:
         rng = np.random.default_rng(seed)
         X, Y = make_blobs(2 * m, rng, centers=CENTERS, spread=3.9)
         self.X_train, self.Y_train = X[:, :m], Y[:, :m]
@@ -69,7 +74,9 @@ class TinyNetworkTask:
         self._initial = (rng.normal(size=(hidden, n_x)) / np.sqrt(n_x), np.zeros((hidden, 1)),
                          rng.normal(size=(n_y, hidden)) / np.sqrt(hidden), np.zeros((n_y, 1)))
 
-    def cost_and_gradients(self, params):
+    def cost_and_gradients(
+        self, params: Sequence[np.ndarray],
+    ) -> tuple[float, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
         """Training cost J (logistic losses, see the module) and its gradients (dW1, db1, dW2,
         db2)."""
         W1, b1, W2, b2 = params
@@ -81,7 +88,7 @@ class TinyNetworkTask:
                  dZ2 @ A1.T, dZ2.sum(axis=1, keepdims=True))
         return float(cost), grads
 
-    def train(self, learning_rate, beta):
+    def train(self, learning_rate: float, beta: float) -> list[np.ndarray]:
         """Parameters [W1, b1, W2, b2] after `steps` steps of gradient descent with momentum."""
         params = [p.copy() for p in self._initial]
         velocity = [np.zeros_like(p) for p in params]
@@ -94,12 +101,12 @@ class TinyNetworkTask:
                     p -= learning_rate * v
         return params
 
-    def scores(self, params, X):
+    def scores(self, params: Sequence[np.ndarray], X: np.ndarray) -> np.ndarray:
         """Output-layer scores Z2 (3, k) for the points X (2, k)."""
         W1, b1, W2, b2 = params
         return W2 @ np.tanh(W1 @ X + b1) + b2
 
-    def evaluate(self, learning_rate, beta):
+    def evaluate(self, learning_rate: float, beta: float) -> dict[str, float]:
         """{"loss", "error"}: validation loss (as the training cost) and error rate after
         training.
 
@@ -114,6 +121,6 @@ class TinyNetworkTask:
         error = np.mean(np.argmax(Z, axis=0) != np.argmax(self.Y_val, axis=0))
         return {"loss": float(loss), "error": float(error)}
 
-    def __call__(self, params):
+    def __call__(self, params: Mapping[str, float]) -> float:
         """The objective of a search: validation loss for {"learning_rate", "beta"}."""
         return self.evaluate(params["learning_rate"], params["beta"])["loss"]

@@ -8,10 +8,15 @@ Example
 ((2, 30), (3, 30), True)
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+
 import numpy as np
+import numpy.typing as npt
 
 
-def one_hot(labels, num_classes):
+def one_hot(labels: npt.ArrayLike, num_classes: int) -> np.ndarray:
     """One-hot matrix Y of shape (num_classes, m) for integer labels of shape (m,)."""
     labels = np.asarray(labels, dtype=int)
     Y = np.zeros((num_classes, labels.size))
@@ -19,7 +24,9 @@ def one_hot(labels, num_classes):
     return Y
 
 
-def make_blobs(m, rng, *, centers=((-2.0, -1.0), (2.0, -1.0), (0.0, 2.0)), spread=0.9):
+def make_blobs(m: int, rng: np.random.Generator, *,
+               centers: Sequence[tuple[float, float]] = ((-2.0, -1.0), (2.0, -1.0), (0.0, 2.0)),
+               spread: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
     """m points in 2-D around `centers`, one class per center.
 
     Parameters

@@ -14,25 +14,25 @@ from course_lib.tiny_network import SEARCH_SPACE, TinyNetworkTask
 
 
 @pytest.fixture(scope="module")
-def task():
+def task() -> TinyNetworkTask:
     return TinyNetworkTask()
 
 
-def test_doctests():
+def test_doctests() -> None:
     assert doctest.testmod(tiny_network).failed == 0
 
 
-def test_search_space_is_the_lectures():
+def test_search_space_is_the_lectures() -> None:
     check_space(SEARCH_SPACE)
     assert SEARCH_SPACE == {"learning_rate": (1e-4, 1.0, "log"), "beta": (0.9, 0.999, "beta")}
 
 
-def test_gradients_match_numerical_ones(task):
+def test_gradients_match_numerical_ones(task: TinyNetworkTask) -> None:
     rng = np.random.default_rng(0)
     params = [p + 0.3 * rng.normal(size=p.shape) for p in task._initial]
     _, grads = task.cost_and_gradients(params)
     for k in range(4):
-        def cost(P, k=k):
+        def cost(P: np.ndarray, k: int = k) -> float:
             trial = list(params)
             trial[k] = P
             return task.cost_and_gradients(trial)[0]
@@ -40,7 +40,7 @@ def test_gradients_match_numerical_ones(task):
         assert np.max(np.abs(numeric - grads[k])) < 1e-7 * max(1.0, np.max(np.abs(numeric)))
 
 
-def test_one_step_follows_the_lectures_momentum_rule():
+def test_one_step_follows_the_lectures_momentum_rule() -> None:
     one = TinyNetworkTask(steps=1)
     _, grads = one.cost_and_gradients(one._initial)
     after = one.train(0.5, 0.9)
@@ -48,7 +48,7 @@ def test_one_step_follows_the_lectures_momentum_rule():
         assert np.allclose(p1, p0 - 0.5 * (1 - 0.9) * g, rtol=1e-12, atol=1e-15)
 
 
-def test_objective_is_deterministic(task):
+def test_objective_is_deterministic(task: TinyNetworkTask) -> None:
     """Same parameters, same loss: on this task, on a copy of the dict, on a new task.
 
     Its speed is measured by bench/tiny_network_objective.py, not here.
@@ -57,7 +57,8 @@ def test_objective_is_deterministic(task):
     assert task(params) == task(dict(params)) == TinyNetworkTask()(params)
 
 
-def test_learning_rate_matters_most_and_beta_moves_the_best_learning_rate(task):
+def test_learning_rate_matters_most_and_beta_moves_the_best_learning_rate(
+        task: TinyNetworkTask) -> None:
     alphas = np.logspace(-4, 0, 9)
     betas = 1 - np.logspace(-1, -3, 5)
     table = np.array([[task({"learning_rate": a, "beta": b}) for a in alphas] for b in betas])
@@ -72,13 +73,13 @@ def test_learning_rate_matters_most_and_beta_moves_the_best_learning_rate(task):
     assert table.min() < 0.4 * untrained                # training takes most of the loss away
 
 
-def test_huge_learning_rates_do_not_raise(task):
+def test_huge_learning_rates_do_not_raise(task: TinyNetworkTask) -> None:
     for lr in (1e3, 1e300):
         result = task.evaluate(lr, 0.0)
         assert result["loss"] > 1 and 0 <= result["error"] <= 1
 
 
-def test_outputs_are_one_sigmoid_per_class_not_a_softmax(task):
+def test_outputs_are_one_sigmoid_per_class_not_a_softmax(task: TinyNetworkTask) -> None:
     """The cost is the sum of logistic losses, so 04's softmax and cross-entropy are not in it."""
     params = task._initial
     Z = task.scores(params, task.X_train)
