@@ -277,6 +277,10 @@ def contract_problem(actual, expected, *, name):
             isinstance(expected, np.ndarray) and expected.ndim == 0):
         if isinstance(actual, (bool, np.bool_)):
             return f"{name} is a bool: return a float"
+        if isinstance(actual, (np.float32, np.float16)):
+            return (f"{name} is {np.dtype(type(actual))}, which keeps about "
+                    f"{7 if isinstance(actual, np.float32) else 3} digits: "
+                    "compute in float64 (numpy's default)")
         if isinstance(actual, (int, float, np.integer, np.floating)):
             return None
         if isinstance(actual, np.ndarray) and actual.size == 1:

@@ -38,6 +38,9 @@ def encode(value: Any) -> Any:
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return {"__int__": int(value)}
     if isinstance(value, (float, np.floating)):
+        if isinstance(value, np.floating) and value.dtype != np.float64:
+            # a float32 number is sent as such, so that the grader can name its precision
+            return {"__float__": _float(value), "dtype": str(value.dtype)}
         return {"__float__": _float(value)}
     if isinstance(value, np.ndarray):
         kind = value.dtype.kind
@@ -76,7 +79,8 @@ def decode(data: Any) -> Any:
         return int(data["__int__"])
     if "__float__" in data:
         v = data["__float__"]
-        return _NONFINITE[v] if isinstance(v, str) else float(v)
+        v = _NONFINITE[v] if isinstance(v, str) else float(v)
+        return np.dtype(data["dtype"]).type(v) if data.get("dtype") in ("float32", "float16") else v
     if "__ndarray__" in data:
         flat = [_NONFINITE[v] if isinstance(v, str) else v for v in data["__ndarray__"]]
         array = np.array(flat, dtype=np.float64).reshape(data["shape"])

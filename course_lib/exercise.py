@@ -136,12 +136,15 @@ class Exercise:
         no result, or the right one, is left out). A hint is given only when the result
         matches its mistake.
         """
+        contract = self.contract_problem(result, expected)
         for mistake, value in known.items():
-            if self.same(result, value):
+            # a mistake is named only for a result shaped like it (03's `returns_tuple` is a
+            # tuple like its mistake's), never for a wrong container that happens to match
+            if self.same(result, value) and (
+                    contract is None or self.contract_problem(result, value) is None):
                 return f"{self._wrong_part(result, expected)} is wrong: {self.mistakes[mistake]}"
-        problem = self.contract_problem(result, expected)
-        if problem:
-            return problem
+        if contract:
+            return contract
         if self.same(result, expected):
             return None
         if self.problem is not None:
@@ -157,6 +160,8 @@ class Exercise:
             problem = contract_problem(result, expected, name=f"the result of {self.function}")
             if problem:
                 return problem
+            if not isinstance(names, tuple):  # a mistake's tuple where one value is expected
+                names = tuple(f"value {i + 1} of the result" for i in range(len(expected)))
             parts = zip(result, expected, names, strict=True)
         else:
             parts = [(result, expected, names)]

@@ -139,6 +139,33 @@ def solution_sources(assignment):
             if c.metadata.get("nbgrader", {}).get("solution")}
 
 
+def _imports(source):
+    """The import statements of a code cell (magics dropped), as a module to execute."""
+    import ast
+
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return None
+    body = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    return ast.Module(body=body, type_ignores=[])
+
+
+def solved_namespace(assignment, sources=None):
+    """The master's imports and solutions (those in `sources` replaced), executed afresh."""
+    import numpy as np
+
+    namespace = {"np": np}
+    for cell in master(assignment).cells:
+        module = _imports(cell.source) if cell.cell_type == "code" else None
+        if module is not None:
+            exec(compile(module, f"<{assignment} imports>", "exec"), namespace)
+    for source in {**solution_sources(assignment), **(sources or {})}.values():
+        exec(source, namespace)
+    return namespace
+
+
 def in_process_failures(assignment, sources, seed, namespace=None):
     """{grade_id: verdict} of the grader's cases that fail, run in this process.
 
@@ -146,15 +173,12 @@ def in_process_failures(assignment, sources, seed, namespace=None):
     fresh namespace (`namespace` adds the notebook's imports), then the grader's cases
     for `seed` are called and judged as at grading time, without a kernel.
     """
-    import numpy as np
 
-    from autograder.exercises import checks_for
     from autograder.case import case_rng, judge_results
+    from autograder.exercises import checks_for
     from course_lib import probe
 
-    namespace = {"np": np, **(namespace or {})}
-    for source in {**solution_sources(assignment), **sources}.values():
-        exec(source, namespace)
+    namespace = {**solved_namespace(assignment, sources), **(namespace or {})}
     failed = {}
     for grade_id, make_cases in checks_for(assignment).items():
         cases = make_cases(case_rng(seed, grade_id))

@@ -21,7 +21,7 @@ from autograder.case import case_rng, judge_results
 from course_lib import probe
 from course_lib.checking import MODIFIED_ARGUMENT, CheckFailed
 from course_lib.exercise import load_values
-from tests.helpers import REPO, solution_sources
+from tests.helpers import REPO, solved_namespace
 
 SEEDS = (0, 1, 2)
 DECLARED = [a for a in registry.ASSIGNMENTS if hasattr(registry.published(a), "EXERCISES")]
@@ -35,11 +35,8 @@ def exercise_of(assignment, grade_id):
 
 @functools.cache
 def master_namespace(assignment):
-    """The master's solution cells executed in a fresh namespace (a copy is handed out)."""
-    namespace = {"np": np}
-    for source in solution_sources(assignment).values():
-        exec(source, namespace)
-    return namespace
+    """The master's imports and solution cells, executed once (copies are handed out)."""
+    return solved_namespace(assignment)
 
 
 def notebook_with(exercise, function):
@@ -176,32 +173,33 @@ def test_both_layers_name_each_mistake_with_its_hint(assignment, grade_id, mista
 # ----------------------------------------------- the properties every function gets
 
 
-def _first_array_argument(exercise):
-    """The position of the first argument of the visible calls holding an array, or None."""
-    for call in exercise.visible:
-        for i, value in enumerate(call.args):
-            if _array_in(value) is not None:
-                return i
-    return None
+def _data_in(args):
+    """The first argument that can be changed in place (an array, a list, a dict), or None."""
+    return next((a for a in args if isinstance(a, (list, dict)) or (
+        isinstance(a, np.ndarray) and a.size)), None)
 
 
-def _array_in(value):
-    """`value` if it is a non-empty array, else the first such array in a list, or None."""
-    if isinstance(value, np.ndarray) and value.size:
-        return value
-    if isinstance(value, list):
-        return next((v for v in value if isinstance(v, np.ndarray) and v.size), None)
-    return None
+def _change(value):
+    """Change `value` (an array, a list or a dict) in place."""
+    if isinstance(value, np.ndarray):
+        value[...] = value + 1.0
+    elif isinstance(value, list):
+        value.append(value[0] if value else 0.0)
+    else:
+        value["changed by the function"] = 1.0
 
 
-def in_place(exercise, position):
-    """The reference, but it first changes its argument at `position` in place."""
+def in_place(exercise, seen):
+    """The reference, but it changes its first data argument in place after computing;
+    `seen` collects whether it had one."""
     solve = getattr(registry.private(exercise.assignment), exercise.function)
 
     def function(*args, **kwargs):
         result = solve(*args, **kwargs)
-        array = _array_in(args[position])
-        array[...] = array + 1.0
+        data = _data_in(args)
+        seen.add(data is not None)
+        if data is not None:
+            _change(data)
         return result
 
     function.__name__ = exercise.function
@@ -210,12 +208,18 @@ def in_place(exercise, position):
 
 
 CONTAINERS = {
-    "a list": (lambda a: np.asarray(a).tolist(), "return a numpy array"),
-    "float32": (lambda a: np.asarray(a, dtype=np.float32), "float32, which keeps about 7 digits"),
-    "a bool array": (lambda a: np.asarray(a) > 0, "has dtype bool"),
-    "an np.matrix": (lambda a: np.asmatrix(a), "matrix; return a plain numpy array"),
+    "a list": {"array": (lambda a: np.asarray(a).tolist(), "return a numpy array"),
+               "float": (lambda j: [j], "should be a float, not a list")},
+    "float32": {"array": (lambda a: np.asarray(a, dtype=np.float32), "float32, which keeps"),
+                "float": (np.float32, "float32, which keeps")},
+    "a bool": {"array": (lambda a: np.asarray(a) > 0, "has dtype bool"),
+               "float": (lambda j: bool(j > 0), "is a bool: return a float")},
+    "a matrix": {"array": (np.asmatrix, "matrix; return a plain numpy array"),
+                 "float": (lambda j: np.array([[j]]), "array of shape (1, 1): return a float")},
 }
-"""Ways of returning the right numbers in the wrong container, and the words naming each."""
+"""Ways of returning the right numbers in the wrong container, for an array result and for a
+float result, and the words naming each (the kernel refuses to send an np.matrix at all,
+so the grader names it before judging, as invalid_result)."""
 
 TUPLES = {
     "a list of the values": (list, "not a list"),
@@ -236,21 +240,17 @@ def returning(exercise, wrap):
     return function
 
 
-def _in_first(wrap):
-    """`wrap` applied to a result, or to the first value of a tuple result."""
-    return lambda r: (wrap(r[0]), *r[1:]) if isinstance(r, tuple) else wrap(r)
-
-
 @pytest.mark.parametrize("assignment, grade_id", EXERCISES)
 def test_changing_an_argument_in_place_is_named_by_both_layers(assignment, grade_id):
     exercise = exercise_of(assignment, grade_id)
-    position = _first_array_argument(exercise)
-    if position is None:  # its arguments are not data (a graph, a driver's functions)
-        assert exercise.request(exercise.visible[0])[0] != exercise.function
+    seen = set()
+    namespace = notebook_with(exercise, in_place(exercise, seen))
+    message = visible_message(exercise, namespace) or ""
+    if seen == {False}:  # it is given only numbers and generators: nothing to change
+        assert message == "", message
         return
-    namespace = notebook_with(exercise, in_place(exercise, position))
     head = MODIFIED_ARGUMENT.split("{argument}")[0].format(function=exercise.function)
-    assert head in (visible_message(exercise, namespace) or "")
+    assert head in message, message
     verdict = grader_verdict(exercise, namespace, SEEDS[0])
     assert verdict.status == "wrong_answer" and head in verdict.message, verdict
 
@@ -263,15 +263,42 @@ def _named_by_both_layers(exercise, function, words, *, grader_status="wrong_ans
     assert verdict.status == grader_status and words in verdict.message, verdict
 
 
+def wrapping(exercise, container, seen):
+    """The reference, but the array or float it returns (the first of a tuple) is put in
+    `container`'s wrong container; `seen` collects the kinds of result met."""
+    solve = getattr(registry.private(exercise.assignment), exercise.function)
+
+    def wrap(value):
+        kind = ("float" if isinstance(value, float) else
+                "array" if isinstance(value, np.ndarray) else None)
+        seen.add(kind)
+        return CONTAINERS[container][kind][0](value) if kind else value
+
+    def function(*args, **kwargs):
+        result = solve(*args, **kwargs)
+        return (wrap(result[0]), *result[1:]) if isinstance(result, tuple) else wrap(result)
+
+    function.__name__ = exercise.function
+    return function
+
+
 @pytest.mark.parametrize("container", sorted(CONTAINERS))
 @pytest.mark.parametrize("assignment, grade_id", EXERCISES)
 def test_each_wrong_container_is_named_by_both_layers(assignment, grade_id, container):
     exercise = exercise_of(assignment, grade_id)
-    wrap, words = CONTAINERS[container]
-    # the kernel refuses to send an np.matrix at all: the grader names it before judging
-    _named_by_both_layers(exercise, returning(exercise, _in_first(wrap)), words,
-                          grader_status="invalid_result" if "matrix" in container
-                          else "wrong_answer")
+    seen = set()
+    namespace = notebook_with(exercise, wrapping(exercise, container, seen))
+    message = visible_message(exercise, namespace) or ""
+    if seen == {None}:  # it returns no array or number to wrap (a search's trials)
+        assert message == "", message
+        return
+    (kind,) = seen - {None}
+    words = CONTAINERS[container][kind][1]
+    assert words in message, message
+    verdict = grader_verdict(exercise, namespace, SEEDS[0])
+    refused = container == "a matrix" and kind == "array"
+    assert verdict.status == ("invalid_result" if refused else "wrong_answer"), verdict
+    assert words in verdict.message, verdict
 
 
 @pytest.mark.parametrize("shape", sorted(TUPLES))

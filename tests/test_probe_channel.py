@@ -16,7 +16,6 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.exercises import checks_for
 from autograder.case import (
     TAMPERING_SECOND,
     RefusedReport,
@@ -25,6 +24,7 @@ from autograder.case import (
     judge_results,
 )
 from autograder.course import assignments, graded_cells
+from autograder.exercises import checks_for
 from autograder.preprocessors import ProbeExecute, defined_names, demo_only_names
 from course_lib import probe
 from tests.helpers import (

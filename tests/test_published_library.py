@@ -9,7 +9,6 @@ obvious compositions with the library's numerical tools (a backward pass from
 `numerical_gradient` of a right cost) must fail every cell of the gradient they stand for.
 """
 
-import ast
 import functools
 import importlib
 import inspect
@@ -19,12 +18,12 @@ import numpy as np
 import pytest
 
 import course_lib
-from autograder.exercises import ASSIGNMENTS, checks_for
 from autograder.case import case_rng, judge_results
+from autograder.exercises import ASSIGNMENTS, checks_for
 from course_lib import probe
 from course_lib.gradcheck import numerical_gradient
 from course_lib.numerical_layer import numerical_layer
-from tests.helpers import master, solution_sources
+from tests.helpers import solution_sources, solved_namespace
 
 SEEDS = (0, 1, 2)
 
@@ -54,29 +53,6 @@ def library_callables():
             if getattr(obj, "__module__", "").startswith("course_lib"):
                 found[f"{obj.__module__}.{obj.__qualname__}"] = obj
     return found
-
-
-def _imports(source):
-    """The import statements of a code cell (magics dropped), as a module to execute."""
-    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
-    try:
-        tree = ast.parse("\n".join(lines))
-    except SyntaxError:
-        return None
-    body = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
-    return ast.Module(body=body, type_ignores=[])
-
-
-def solved_namespace(assignment):
-    """The master's imports and solutions of `assignment`, executed in a fresh namespace."""
-    namespace = {"np": np}
-    for cell in master(assignment).cells:
-        module = _imports(cell.source) if cell.cell_type == "code" else None
-        if module is not None:
-            exec(compile(module, f"<{assignment} imports>", "exec"), namespace)
-    for source in solution_sources(assignment).values():
-        exec(source, namespace)
-    return namespace
 
 
 def graded_cells():
