@@ -9,12 +9,17 @@ checked twice: in process on several seeds (fast, no kernel), and end to end thr
 `python -m autograder grade`.
 """
 
+import contextlib
+import io
+
 import numpy as np
 import pytest
 
-from autograder.exercises import checks_for
 from autograder.case import case_rng, judge_results
+from autograder.exercises import checks_for
 from course_lib import probe
+from course_lib.checking import CheckFailed
+from course_lib.checks.batchnorm_derivation import EXERCISES
 from tests.helpers import (
     assert_fails_exactly,
     assert_feedback_hides_hidden_tests,
@@ -35,11 +40,11 @@ ALL = dict.fromkeys(FULL)
 
 def forward(mu="Z.mean(axis=1, keepdims=True)", var="((Z - mu) ** 2).mean(axis=1, keepdims=True)",
             std="np.sqrt(var + eps)", out="gamma * Z_norm + beta"):
-    """A compact forward pass (cache: Z_norm, gamma, std) with one of its lines changed."""
+    """A compact forward pass (the master's cache) with one of its lines changed."""
     return (f"def batchnorm_forward(Z, gamma, beta, eps=1e-5):\n"
             f"    mu = {mu}\n    var = {var}\n    std = {std}\n"
             f"    Z_norm = (Z - mu) / std\n"
-            f"    return {out}, (Z_norm, gamma, std)\n")
+            f"    return {out}, (Z, mu, var, eps, Z_norm, gamma)\n")
 
 
 STAGED_FORWARD = """def batchnorm_forward(Z, gamma, beta, eps=1e-5):
@@ -93,7 +98,8 @@ COMPACT_ONE_LINE = {
 ONE_PASS_VARIANCE = {
     "batchnorm_forward": forward(var="(Z ** 2).mean(axis=1, keepdims=True) - mu ** 2"),
     "batchnorm_backward": COMPACT_ONE_LINE["batchnorm_backward"].replace(
-        "cache['xhat'], cache['gamma'], cache['ivar']", "cache[0], cache[1], 1 / cache[2]"),
+        "cache['xhat'], cache['gamma'], cache['ivar']",
+        "cache[4], cache[5], 1 / np.sqrt(cache[2] + cache[3])"),
 }
 
 RIGHT = {
@@ -292,3 +298,58 @@ def test_feedback_names_the_mistake_and_hides_hidden_tests(graded):
     assert_feedback_hides_hidden_tests(out, A, table,
                                        student="backward_var_instead_of_var_plus_eps",
                                        words="var + eps")
+
+
+# ------------------------------------ moved from the visible checks' own tests: both layers
+
+def visible_and_graded(sources, seed=0):
+    """({grade_id: visible message or None}, {grade_id: the grader's message}) of a submission."""
+    namespace = solved(sources)
+    visible = {}
+    for grade_id, exercise in EXERCISES.items():
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), np.errstate(all="ignore"):
+                exercise.check(*(namespace[f] for f in exercise.notebook_functions))
+            visible[grade_id] = None
+        except CheckFailed as failure:
+            visible[grade_id] = str(failure)
+    with np.errstate(all="ignore"):
+        graded = {g: v.message for g, v in in_process_failures(A, sources, seed).items()}
+    return visible, graded
+
+
+def test_a_lost_keepdims_is_named_by_the_statistic_and_its_shape():
+    visible, graded = visible_and_graded(MISTAKES["forward_statistics_without_keepdims"][0])
+    assert "mu has shape (3,), should be (3, 1)" in visible["test_batchnorm_forward"]
+    assert "mu has shape (" in graded["test_batchnorm_forward_eps"]
+    assert "broadcast" not in visible["test_batchnorm_forward"] + str(graded)
+
+
+def test_the_var_plus_eps_remark_appears_only_when_dz_is_that_mistake():
+    half = {"batchnorm_backward": (
+        "def batchnorm_backward(dZ_tilde, cache):\n"
+        "    dZ, dgamma, dbeta = _reference(dZ_tilde, cache)\n"
+        "    return 1.5 * dZ, dgamma, dbeta\n"
+        "from autograder.reference.batchnorm_derivation import batchnorm_backward as _reference\n")}
+    visible, graded = visible_and_graded(half)
+    messages = [visible["test_batchnorm_backward_tiny_variance"],
+                graded["test_batchnorm_backward_tiny_variance"]]
+    assert all(m and "dZ" in m and "var + eps" not in m for m in messages), messages
+
+
+def test_a_forward_that_changes_its_input_is_named_so_by_every_cell():
+    """Not as a wrong forward pass to fix first: the forward checks are not green either."""
+    changing = {"batchnorm_forward": forward().replace(
+        "    mu = ", "    Z -= Z.mean(axis=1, keepdims=True)\n    mu = ", 1)}
+    visible, graded = visible_and_graded(changing)
+    sentence = "batchnorm_forward modified its argument Z in place"
+    assert set(graded) == set(FULL)
+    for message in [*visible.values(), *graded.values()]:
+        assert sentence in message and "fix it first" not in message, message
+
+
+def test_a_numerical_backward_pass_is_named_as_such_by_the_visible_checks():
+    for student in NUMERICAL:
+        visible, _ = visible_and_graded(NUMERICAL[student])
+        for grade_id in BACKWARD_CELLS:
+            assert LOOKS_NUMERICAL in visible[grade_id], (student, visible[grade_id])

@@ -16,7 +16,9 @@ Example
 >>> gradient_mismatch(exact * (1 + 1e-15), exact, name="dZ") is None
 True
 >>> print(gradient_mismatch(exact + 1e-8, exact, name="dZ"))  # doctest: +ELLIPSIS
-dZ agrees with the exact gradient only to about 1e-08, as a numerical ...
+dZ agrees with the exact gradient only to about 1e-08, as a numerical (finite-difference) ...
+>>> gradient_mismatch(2 * exact, exact, name="dZ", m=2)
+'dZ is m = 2 times too large: divide by the number of examples m'
 """
 
 import math
@@ -27,9 +29,6 @@ from course_lib.checking import describe_mismatch
 
 ANALYTIC_RTOL = 1e-13
 """Tolerance of a derived gradient, relative to the largest entry of the exact one."""
-
-IDENTIFY_RTOL = 1e-9
-"""Tolerance for recognising a known mistake: mistakes differ from the right answer by far more."""
 
 NUMERICAL_LOOKING = 1e-6
 """Largest relative error of an answer that looks like a finite-difference gradient."""
@@ -44,37 +43,16 @@ def scaled_error(actual, expected) -> float:
     expected = np.asarray(expected, dtype=np.float64)
     if actual.shape != expected.shape or not np.all(np.isfinite(actual)):
         return math.inf
-    if not expected.size:
-        return 0.0
-    scale = max(float(np.max(np.abs(expected))), 1e-300)
-    return float(np.max(np.abs(actual - expected))) / scale
-
-
-def _order_of(error: float) -> str:
-    return f"1e{math.floor(math.log10(error) + 0.5):03d}"
-
-
-def known_mistake(actual, expected, known) -> "str | None":
-    """The sentence of the first known mistake `actual` equals, or None.
-
-    `known`: pairs (values, sentence); values equal to `expected` (at `IDENTIFY_RTOL`)
-    are skipped, since a mistake that gives the right numbers here is no mistake.
-    """
-    for wrong, sentence in known:
-        if (wrong is not None and scaled_error(wrong, expected) > IDENTIFY_RTOL
-                and scaled_error(actual, wrong) <= IDENTIFY_RTOL):
-            return sentence
-    return None
+    scale = max(float(np.max(np.abs(expected))), 1e-300) if expected.size else 1.0
+    return float(np.max(np.abs(actual - expected))) / scale if expected.size else 0.0
 
 
 def gradient_mismatch(actual, expected, *, name: str, rtol: float = ANALYTIC_RTOL,
-                      m: "int | None" = None, known=()) -> "str | None":
+                      m: "int | None" = None) -> "str | None":
     """None if the gradient `actual` matches `expected` to `rtol` of its largest entry.
 
-    Otherwise one sentence: the known mistake it equals (`known`: pairs of values
-    and sentence, recognised at `IDENTIFY_RTOL` where they differ from `expected`),
-    that it is only as close as a numerical gradient would be, or what
-    `describe_mismatch` says.
+    Otherwise one sentence: that it is only as close as a numerical gradient would be, or
+    what `describe_mismatch` says. (Named mistakes are named before, by `Exercise.judge`.)
     """
     expected = np.asarray(expected, dtype=np.float64)
     scale = float(np.max(np.abs(expected))) if expected.size else 0.0
@@ -82,12 +60,10 @@ def gradient_mismatch(actual, expected, *, name: str, rtol: float = ANALYTIC_RTO
                                 atol=max(rtol * scale, 1e-300))
     if problem is None:
         return None
-    sentence = known_mistake(actual, expected, known)
-    if sentence:
-        return f"{name} is wrong: {sentence}"
     error = scaled_error(actual, expected)
     if error <= NUMERICAL_LOOKING:
-        return (f"{name} agrees with the exact gradient only to about {_order_of(error)}, as a "
-                "numerical (finite-difference) gradient would: derive it analytically (a "
-                f"derived gradient agrees to {rtol:.0e} of its largest entry)")
+        return (f"{name} agrees with the exact gradient only to about "
+                f"1e{math.floor(math.log10(error) + 0.5):03d}, as a numerical (finite-difference) "
+                f"gradient would: derive it analytically (a derived gradient agrees to "
+                f"{rtol:.0e} of its largest entry)")
     return problem
