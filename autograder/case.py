@@ -85,7 +85,7 @@ class RefusedReport(str):
     """
 
 RECORD_KEYS = {"call", "case", "function", "ok", "value", "error", "message", "stage", "where",
-               "seconds", "args_after", "kwargs_after", "arg_names"}
+               "raised_in", "seconds", "args_after", "kwargs_after", "arg_names"}
 
 
 def report_problem(report, cases, *, grade_id, nonce):
@@ -178,8 +178,10 @@ def _judge_one(case, record):
                                    "before the checks")
         if error == "CheckFailed" and " modified its argument " in message:
             return "wrong_answer", message  # a driver's call changed the inputs it was given
+        raised_in = record.get("raised_in")
+        who = raised_in if isinstance(raised_in, str) and raised_in.isidentifier() else None
         if error == "NotImplementedError":
-            return "not_implemented", f"{case.student_function()} is not implemented yet"
+            return "not_implemented", f"{who or case.student_function()} is not implemented yet"
         if error == "ResultTooLarge":
             return "invalid_result", (f"{case.function} returned more data than the grader "
                                       f"accepts ({message})")
@@ -187,7 +189,7 @@ def _judge_one(case, record):
             return "invalid_result", (f"{case.function} returned a {message.split(':')[0]}; "
                                       "return numbers or plain numpy arrays")
         where = f" at {record['where']}" if record.get("where") else ""
-        return "exception", f"{case.function} raised {error}{where}: {message}"
+        return "exception", f"{who or case.function} raised {error}{where}: {message}"
     changed = _changed_argument(case, record)
     if changed:
         return "wrong_answer", MODIFIED_ARGUMENT.format(function=case.student_function(),

@@ -239,8 +239,10 @@ def call_student(function: Callable, name: str, call: Call) -> Any:
                                              lambda: function(*args, **kwargs))
     except CheckFailed:
         raise
-    except NotImplementedError:
-        raise CheckFailed(f"{name} is not implemented yet: replace `raise NotImplementedError` "
+    except NotImplementedError as error:
+        frame = _student_frame(error)
+        who = frame.name if frame is not None and frame.name.isidentifier() else name
+        raise CheckFailed(f"{who} is not implemented yet: replace `raise NotImplementedError` "
                           "with your code and run its cell again") from None
     except Exception as error:  # the student's code raised: say where, not the check's frames
         raise CheckFailed(f"{call.label}: {name} raised {type(error).__name__}{_where(error)}: "
@@ -251,13 +253,18 @@ def call_student(function: Callable, name: str, call: Call) -> Any:
     return result
 
 
-def _where(error: BaseException) -> str:
-    """' at line N of <cell or file>' for the innermost frame outside the course's checks."""
+def _student_frame(error: BaseException) -> traceback.FrameSummary | None:
+    """The innermost frame of the traceback outside the course's checks and numpy."""
     frames = [f for f in traceback.extract_tb(error.__traceback__)
               if "course_lib" not in f.filename and "numpy" not in f.filename]
-    if not frames:
+    return frames[-1] if frames else None
+
+
+def _where(error: BaseException) -> str:
+    """' at line N (its source)' of the innermost frame outside the course's checks."""
+    frame = _student_frame(error)
+    if frame is None:
         return ""
-    frame = frames[-1]
     return f" at line {frame.lineno}" + (f" ({frame.line.strip()})" if frame.line else "")
 
 

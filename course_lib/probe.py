@@ -139,7 +139,7 @@ def call_one(call: Mapping[str, Any], namespace: Mapping[str, Any],
         value = function(*args, **kwargs)
     except (Exception, SystemExit) as error:  # the student's error is the result
         record.update(ok=False, error=type(error).__name__, message=str(error)[:500],
-                      where=_where(error))
+                      where=_where(error), raised_in=_raised_in(error))
     else:
         record.update(_encoded(value, budget))
         record.update(_arguments_after(function, call, args, kwargs))
@@ -213,6 +213,14 @@ def _where(error: BaseException) -> str | None:
             continue
         if frame.filename.startswith("<ipython-input") or "ipykernel_" in frame.filename:
             return f"line {frame.lineno} of its cell"
+    return None
+
+
+def _raised_in(error: BaseException) -> str | None:
+    """The name of the notebook function whose code raised, if the student's code raised."""
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if frame.filename.startswith("<ipython-input") or "ipykernel_" in frame.filename:
+            return frame.name if frame.name.isidentifier() else None
     return None
 
 

@@ -326,11 +326,18 @@ def test_the_check_never_shows_its_own_frames():
             assert "course_lib" not in message and "Traceback" not in message
 
 
-def test_not_implemented_is_one_sentence():
-    for assignment in DECLARED:
-        for exercise in registry.exercises(assignment).values():
-            scope = {}
-            exec(f"def {exercise.function}(*args, **kwargs):\n    raise NotImplementedError\n",
-                 scope)
-            message = visible_message(exercise, notebook_with(exercise, scope[exercise.function]))
-            assert message.startswith(f"{exercise.function} is not implemented yet"), message
+@pytest.mark.parametrize("assignment, grade_id", EXERCISES)
+def test_an_unimplemented_function_is_named_by_both_layers(assignment, grade_id):
+    """Each function the cell uses, left as its stub, is the one named (not the first)."""
+    exercise = exercise_of(assignment, grade_id)
+    for name in exercise.notebook_functions:
+        scope = {}
+        # compiled as a notebook cell is, so the probe sees the student's frame
+        exec(compile(f"def {name}(*args, **kwargs):\n    raise NotImplementedError\n",
+                     "/tmp/ipykernel_0/stub.py", "exec"), scope)
+        namespace = {**master_namespace(assignment), name: scope[name]}
+        message = visible_message(exercise, namespace)
+        assert message.startswith(f"{name} is not implemented yet"), message
+        verdict = grader_verdict(exercise, namespace, SEEDS[0])
+        assert verdict.status == "not_implemented", verdict
+        assert verdict.message.endswith(f"{name} is not implemented yet"), verdict
