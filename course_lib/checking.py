@@ -115,19 +115,6 @@ def matches(actual, expected, rtol):
         actual, expected, rtol=rtol, atol=max(rtol * scale_of(expected), 1e-300), equal_nan=True))
 
 
-def raise_if(problem, context=""):
-    """Raise CheckFailed with `context` + `problem` when there is a problem (a sentence).
-
-    >>> raise_if(None)
-    >>> raise_if("J is a list", "the lecture's example: ")
-    Traceback (most recent call last):
-    ...
-    course_lib.checking.CheckFailed: the lecture's example: J is a list
-    """
-    if problem:
-        raise CheckFailed(f"{context}{problem}")
-
-
 # ------------------------------------------------- a property every graded function has
 
 MODIFIED_ARGUMENT = ("{function} modified its argument {argument} in place: compute on a "
@@ -221,30 +208,6 @@ def unchanged_arguments(function):
 
     guarded.__wrapped_by_course__ = True
     return guarded
-
-
-def guards_arguments(check):
-    """Decorate a visible check: every function it is given is wrapped by `unchanged_arguments`.
-
-    >>> @guards_arguments
-    ... def check_double(double):
-    ...     assert double(np.ones(2))[0] == 2
-    >>> def double(Z):
-    ...     Z *= 2
-    ...     return Z
-    >>> check_double(double)
-    Traceback (most recent call last):
-    ...
-    course_lib.checking.CheckFailed: double modified its argument Z in place: ...
-    """
-    import functools
-
-    @functools.wraps(check)
-    def wrapper(*functions, **kwargs):
-        return check(*(unchanged_arguments(f) for f in functions),
-                     **{k: unchanged_arguments(v) for k, v in kwargs.items()})
-
-    return wrapper
 
 
 # ------------------------------------------ the result contract every graded function has
