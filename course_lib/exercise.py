@@ -286,6 +286,26 @@ def declare(assignment: str, *exercises: Exercise) -> dict[str, Exercise]:
     return table
 
 
+def visible_checks(exercises: dict[str, Exercise]) -> Callable[[str], Callable]:
+    """A module `__getattr__` giving `check_<name>` for each exercise `test_<name>`.
+
+    A published module ends with `__getattr__ = visible_checks(EXERCISES)`, so that the
+    notebook's `from course_lib.checks.<a> import check_<name>` finds each visible check.
+
+    >>> getattr_ = visible_checks(declare("00_toy", Exercise("test_a", "a", "y", "ok", [])))
+    >>> getattr_("check_a").__self__.grade_id
+    'test_a'
+    """
+    checks = {"check_" + g.removeprefix("test_"): e.check for g, e in exercises.items()}
+
+    def check(name: str) -> Callable:
+        if name not in checks:
+            raise AttributeError(f"no visible check {name!r}; there are {', '.join(checks)}")
+        return checks[name]
+
+    return check
+
+
 _VALUES: dict[str, dict] = {}
 
 
