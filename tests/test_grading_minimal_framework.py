@@ -11,11 +11,12 @@ import functools
 import numpy as np
 import pytest
 
-from autograder.exercises import checks_for
 from autograder.case import case_rng, judge_results
+from autograder.exercises import checks_for
 from course_lib import probe
 from course_lib.checking import CheckFailed
 from course_lib.checks import minimal_framework as vis
+from course_lib.exercise import load_values
 from tests.helpers import (
     assert_feedback_hides_hidden_tests,
     assert_full_marks,
@@ -73,7 +74,8 @@ MISTAKES = {
                            "test_backward_lecture": "w after 1 step"}),
     "gradients_never_reset": ("backward", [(
         "    for node in order:\n        node.grad = np.zeros(node.shape)\n", "")],
-        {"test_backward_reset": "gradients_never_reset", "test_backward_lecture": "oscillates"}),
+        {"test_backward_reset": "gradients_never_reset",
+         "test_backward_lecture": "gradients_never_reset"}),
     "aliased_gradient": ("backward", [
         ("node.grad = np.zeros(node.shape)", "node.grad = None"),
         ("            parent.grad += grad\n", "            if parent.grad is None:\n"
@@ -212,7 +214,8 @@ def _expected_words(expectation):
     """(words both layers' messages contain, whether the cell may also pass)."""
     maybe = isinstance(expectation, str) and expectation.startswith(MAYBE)
     words = expectation[len(MAYBE):] if maybe else expectation
-    return vis.HINTS.get(words, words) or "", maybe
+    hints = {**vis.HINTS, "first_pass_wrong": "first backward pass is already wrong"}
+    return hints.get(words, words) or "", maybe
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -271,3 +274,131 @@ def test_feedback_is_written_and_hides_hidden_tests(graded):
 def test_terminal_summary(graded):
     _, proc, _ = graded
     assert f"{A}: {len(GRADED) + 2} students" in proc.stdout
+
+
+# -- what the generic test (tests/test_exercises.py) does not cover -----------------------
+# moved from the former tests/test_checks_minimal_framework.py
+
+def lecture_w(steps, learning_rate=0.01):
+    """w after `steps` steps on (w - 5)**2 from w = 0, as the plain loop w -= lr * (2w - 10)."""
+    w = 0.0
+    for _ in range(steps):
+        w -= learning_rate * (2 * w - 10)
+    return w
+
+
+def test_the_lecture_constants_are_the_references():
+    assert list(vis.LECTURE_W) == [lecture_w(k) for k in vis.LECTURE_STEPS]
+    assert vis.LECTURE_W == tuple(
+        load_values(A)["test_backward_lecture"][0]["expected"]["variables"]["w"])
+    assert abs(vis.LECTURE_W[-1] - 5 * (1 - 0.98**1000)) < 1e-14
+    w, rate = np.float32(0.0), np.float32(0.01)
+    for _ in range(1000):
+        w = w - rate * (np.float32(2) * w - np.float32(10))
+    assert str(w) == str(vis.LECTURE_W_FLOAT32) == "4.9999886"
+
+
+def test_a_recursive_search_fails_on_the_deep_chain_and_the_iterative_one_does_not():
+    from autograder.reference import minimal_framework as ref
+    from course_lib.graph.drivers import build
+    description = vis.long_chain()
+    assert vis.depth(description) == 3000
+    _, output, _ = build(description)
+    with pytest.raises(RecursionError):
+        ref.topological_order(output, recursive_order=True)
+    assert len(ref.topological_order(output)) == len(build(description)[0])
+
+
+def test_order_problem_names_each_kind_of_wrong_order():
+    description = vis.shared_graph()
+    right = ["a", "b", "s", "t", "u", "v", "q", "J"]
+    assert vis.order_problem(right, description) is None
+    assert vis.order_problem(["b", "a", "s", "t", "u", "v", "q", "J"], description) is None
+    assert "None" in vis.order_problem(None, description)
+    assert "Node objects" in vis.order_problem(["<str>"] + right, description)
+    assert "appears 2 times" in vis.order_problem(["a"] + right, description)
+    assert "'b'" in vis.order_problem([n for n in right if n != "b"], description)
+    assert "before its input" in vis.order_problem(
+        ["a", "b", "t", "s", "u", "v", "q", "J"], description)
+
+
+def test_local_rule_problem_names_nan_at_zero_and_for_negative_bases():
+    a = np.array([[0.0, -2.0, 1.5]])
+    want = [2 * a]
+    assert vis.local_rule_problem("pow", want, want, inputs=[a]) is None
+    assert vis.local_rule_problem("pow", [np.array([[np.nan, -4.0, 3.0]])], want,
+                                  inputs=[a]) == vis.HINTS["pow_nan_at_zero"]
+    assert vis.local_rule_problem("pow", [np.array([[0.0, np.nan, 3.0]])], want,
+                                  inputs=[a]) == vis.HINTS["pow_nan_for_negative_base"]
+    assert "nan" in vis.local_rule_problem("pow", [np.full((1, 3), np.nan)], want, inputs=[a])
+    assert "2 gradient(s), not 1" in vis.local_rule_problem("sub", want, want * 2, inputs=[a, a])
+
+
+def test_gradient_problem_names_the_first_wrong_node_from_the_output():
+    description = vis.square(2.0)
+    exact = {"x": np.array(4.0), "y": np.array(1.0)}
+    assert vis.gradient_problem({"x": 4.0, "y": 1.0}, exact, description) is None
+    assert "None" in vis.gradient_problem({"x": None, "y": 1.0}, exact, description)
+    assert "<str>" in vis.gradient_problem({"x": "<str>", "y": 1.0}, exact, description)
+    assert "used 2 times" in vis.gradient_problem({"x": 2.0, "y": 1.0}, exact, description)
+    assert "0 although" in vis.gradient_problem({"x": 0.0, "y": 1.0}, exact, description)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_graphs_are_deep_shared_and_catch_every_traversal_mistake(seed):
+    from autograder.reference import minimal_framework as ref
+    rng = np.random.default_rng(seed)
+    for size in (12, 18):
+        description = ref.random_graph(rng, size)
+        assert ref.path_count(description) <= ref.MAX_PATHS
+        listed, inputs, _ = vis.structure(description)
+        uses = {n: sum(p == n for m in listed for p in inputs[m]) for n in listed}
+        assert any(uses[n] >= 2 and inputs[n] for n in listed)  # a shared operation
+        exact = ref.gradients(description)
+        for mistake in ref.TRAVERSAL_MISTAKES:
+            assert not vis.same_data(ref.gradients(description, **{mistake: True}), exact, 1e-6)
+
+
+def test_cases_are_the_same_for_the_same_seed():
+    for grade_id, make in checks_for(A).items():
+        first = [c.request() for c in make(case_rng(7, grade_id))]
+        assert first == [c.request() for c in make(case_rng(7, grade_id))], grade_id
+
+
+def test_hidden_training_values_are_not_revealed_but_the_lectures_are():
+    cases = checks_for(A)["test_backward_lecture"](case_rng(3, "test_backward_lecture"))
+    message = cases[-1].judge({"variables": {"w": [0.0, 1.0, 2.0, 3.0, 4.0]}, "cost": [0.0] * 5})
+    assert message and "expected" not in message
+    assert "expected 0.1" in cases[0].judge({"variables": {"w": [0.0, 0.2, 5.0]},
+                                             "cost": [0.0] * 3})
+
+
+RULE, BACKWARD = solution_sources()["local_gradients"], solution_sources()["backward"]
+RESULT_MISTAKES = {
+    "pow returns an array": ("local_gradients", RULE.replace(
+        "return [upstream * node.exponent * base ** (node.exponent - 1)]",
+        "return upstream * node.exponent * base ** (node.exponent - 1)"),
+        "test_local_gradients_pow", "returned an array, not a list"),
+    "float32 node.grad": ("backward", BACKWARD.replace(
+        "node.grad = np.zeros(node.shape)", "node.grad = np.zeros(node.shape, np.float32)"),
+        "test_backward", "float32, which keeps about 7 digits"),
+    "topological_order returns a tuple": ("topological_order", solution_sources()[
+        "topological_order"].replace("    return order\n", "    return tuple(order)\n"),
+        "test_topological_order", "should return a list of nodes, not tuple"),
+    "backward changes values": ("backward", BACKWARD.replace(
+        "    order = topological_order(cost)\n", "    order = topological_order(cost)\n"
+        "    values[cost] = values[cost] * 1.0\n    values.pop(cost)\n"),
+        "test_backward", "backward modified its argument values in place"),
+}
+"""Results and arguments of backward and topological_order, which the generic test leaves
+to this file (their data is made by drivers, not returned)."""
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("mistake", sorted(RESULT_MISTAKES))
+def test_each_wrong_result_or_changed_argument_is_named_by_both_layers(mistake):
+    cell, source, grade_id, words = RESULT_MISTAKES[mistake]
+    namespace = solution_namespace({cell: source})
+    assert words in visible_failures(namespace)[grade_id]
+    for seed in (0, 1):
+        assert words in failing_cells(namespace, seed)[grade_id]

@@ -1,37 +1,34 @@
 """Reference solutions of 05_minimal_framework, on course_lib.graph nodes. Instructor material.
 
-Each function takes keyword flags that reproduce a known mistake, exactly as the master's
-solution with that one edit computes it (same operations, same order, in-place `+=`), so
-that a judge can recognise a student's result and name the mistake. `MISTAKES` lists the
-flags of `backward` by mistake id; the hint sentences are published in
-`course_lib.checks.minimal_framework.HINTS`.
-
-Running this module prints the visible checks' frozen values (`VISIBLE_VALUES`):
-
-    python -m autograder.reference.minimal_framework
+One keyword flag per named mistake (`course_lib.checks.minimal_framework.EXERCISES`)
+reproduces it exactly as the master's solution with that edit computes it (same operations,
+same order, in-place `+=`). Below them, the hidden calls of each graded cell.
 """
+
+import functools
 
 import numpy as np
 
-from course_lib.graph.drivers import build, initialised_session, train
+from autograder.exercises import hidden
+from course_lib.checks import minimal_framework as vis
+from course_lib.checks.minimal_framework import EXERCISES
+from course_lib.exercise import Call
+from course_lib.graph import drivers
 
 
-def topological_order(output, *, visited=True, recursive=False):
+def topological_order(output, *, no_visited_set=False, recursive_order=False):
     """Every node `output` depends on, each once, inputs first (iterative depth-first search).
 
-    visited=False lists a node once per path that reaches it; recursive=True is the
-    recursive depth-first search, which fails near 1000 nested nodes (Python's limit).
+    recursive_order=True is the recursive search, which fails near 1000 nested nodes.
     """
     order, seen = [], set()
-    if recursive:
+    if recursive_order:
         def visit(node):
-            if visited:
-                if node in seen:
-                    return
+            if no_visited_set or node not in seen:
                 seen.add(node)
-            for parent in node.inputs:
-                visit(parent)
-            order.append(node)
+                for parent in node.inputs:
+                    visit(parent)
+                order.append(node)
 
         visit(output)
         return order
@@ -40,179 +37,228 @@ def topological_order(output, *, visited=True, recursive=False):
         node, inputs_placed = stack.pop()
         if inputs_placed:
             order.append(node)
-        elif not visited or node not in seen:
+        elif no_visited_set or node not in seen:
             seen.add(node)
             stack.append((node, True))
-            for parent in reversed(node.inputs):
-                stack.append((parent, False))
+            stack.extend((parent, False) for parent in reversed(node.inputs))
     return order
 
 
-def local_gradients(node, upstream, values, *, pow_rule="power"):
-    """dJ/d(input) for each input of `node`, given dJ/d(node) = upstream.
-
-    pow_rule="divide" computes p * a**p / a (nan at a = 0), "log" computes
-    p * exp((p - 1) * log(a)) (nan for a < 0).
-    """
+def local_gradients(node, upstream, values, *, missing_upstream=False,
+                    sub_rule_gives_plus_one_to_b=False, mul_rule_swapped=False,
+                    pow_rule_exponent_not_lowered=False, pow_rule_factor_missing=False,
+                    pow_rule_assumes_square=False, pow_nan_at_zero=False,
+                    pow_nan_for_negative_base=False):
+    """dJ/d(input) for each input of `node`, given dJ/d(node) = upstream."""
     if not node.inputs:
         return []
     if node.op == "getitem":
         picked = np.zeros(node.inputs[0].shape)
         picked[node.index] = upstream
         return [picked]
+    g = np.ones_like(upstream) if missing_upstream else upstream
     if node.op == "add":
-        return [upstream, upstream]
+        return [g, g]
     if node.op == "sub":
-        return [upstream, -upstream]
+        return [g, g if sub_rule_gives_plus_one_to_b else -g]
     if node.op == "mul":
         a, b = node.inputs
-        return [upstream * values[b], upstream * values[a]]
+        a, b = (b, a) if mul_rule_swapped else (a, b)
+        return [g * values[b], g * values[a]]
     if node.op == "pow":
         p, base = node.exponent, values[node.inputs[0]]
         with np.errstate(divide="ignore", invalid="ignore"):
-            if pow_rule == "divide":
-                return [upstream * p * base ** p / base]
-            if pow_rule == "log":
-                return [upstream * p * np.exp((p - 1) * np.log(base))]
-        return [upstream * p * base ** (p - 1)]
+            if pow_nan_at_zero:
+                return [g * p * base ** p / base]
+            if pow_nan_for_negative_base:
+                return [g * p * np.exp((p - 1) * np.log(base))]
+        if pow_rule_assumes_square:
+            return [g * 2 * base]
+        power = p if pow_rule_exponent_not_lowered else p - 1
+        return [g * base ** power if pow_rule_factor_missing else g * p * base ** power]
     raise ValueError(f"no backward rule for {node.op!r}")
 
 
-def backward(cost, values, *, reverse=True, accumulate=True, visited=True, seed=1.0,
-             recursive=False, alias=False, shared_zero=False, pass_value=False,
-             pow_rule="power"):
-    """Set node.grad = dJ/d(node) on cost's graph. The keywords reproduce mistakes:
-    reverse=False walks inputs first, accumulate=False assigns instead of adding,
-    visited/recursive as in `topological_order`, seed=0 forgets dJ/dJ = 1,
-    alias=True assigns a node's first contribution (the upstream array itself) and adds
-    the next ones in place, shared_zero=True resets every node to one shared zero array,
-    pass_value=True passes a node's value instead of its gradient, pow_rule as in
-    `local_gradients`."""
-    order = topological_order(cost, visited=visited, recursive=recursive)
+def backward(cost, values, *, traversal_not_reversed=False, assigned_not_accumulated=False,
+             no_visited_set=False, recursive_order=False, output_not_seeded=False,
+             aliased_gradient=False, shared_zero_array=False, value_passed_as_gradient=False,
+             gradients_never_reset=False):
+    """Set node.grad = dJ/d(node) on cost's graph (aliased_gradient: assign the first
+    contribution, the array itself, add the next ones in place)."""
+    order = topological_order(cost, no_visited_set=no_visited_set, recursive_order=recursive_order)
     zero = np.zeros(cost.shape)
-    for node in order:
-        node.grad = zero if shared_zero else np.zeros(node.shape)
-    cost.grad = np.full(cost.shape, float(seed))
+    for node in [] if gradients_never_reset else order:
+        node.grad = zero if shared_zero_array else np.zeros(node.shape)
+    cost.grad = np.zeros(cost.shape) if output_not_seeded else np.ones(cost.shape)
     reached = set()
-    for node in reversed(order) if reverse else order:
-        upstream = values[node] if pass_value else node.grad
-        grads = local_gradients(node, upstream, values, pow_rule=pow_rule)
-        for parent, grad in zip(node.inputs, grads, strict=True):
-            if not accumulate or (alias and parent not in reached):
+    for node in order if traversal_not_reversed else reversed(order):
+        upstream = values[node] if value_passed_as_gradient else node.grad
+        for parent, grad in zip(node.inputs, local_gradients(node, upstream, values),
+                                strict=True):
+            if assigned_not_accumulated or (aliased_gradient and parent not in reached):
                 parent.grad = grad
             else:
                 parent.grad += grad
             reached.add(parent)
 
 
-def gradients(description, **mistake):
-    """{name: dJ/d(node)} for every node of the described graph (see `backward` for mistakes).
-
-    None when the mistaken variant cannot run on this graph (it raises, as a student's
-    code with that mistake would).
-    """
-    nodes, output, feed = build(description)
-    try:
-        with np.errstate(all="ignore"):
-            backward(output, initialised_session(nodes).forward(output, feed), **mistake)
-    except (RecursionError, ValueError):
-        if not mistake:
-            raise
-        return None
-    return {name: np.array(node.grad, dtype=np.float64) for name, node in nodes.items()}
+def gradients(description, **flags):
+    """{name: dJ/d(node)} of every node after `backward` with `flags`."""
+    result = drivers.gradients(functools.partial(backward, **flags), description)
+    return result if result == drivers.RECURSION_LIMIT else result["grads"]
 
 
-MISTAKES = {
-    "traversal_not_reversed": dict(reverse=False),
-    "assigned_not_accumulated": dict(accumulate=False),
-    "no_visited_set": dict(visited=False),
-    "output_not_seeded": dict(seed=0.0),
-    "aliased_gradient": dict(alias=True),
-    "shared_zero_array": dict(shared_zero=True),
-    "value_passed_as_gradient": dict(pass_value=True),
-}
-"""The mistaken variants of `backward` that a judge recognises, by mistake id."""
+# ------------------------------------------------------------------ the hidden calls
 
+MAX_PATHS = 5000  # on the nodes a traversal without a visited set lists (once per path)
 TRAVERSAL_MISTAKES = ("traversal_not_reversed", "assigned_not_accumulated", "no_visited_set",
-                      "output_not_seeded")
-"""The variants every random graph of the grader must tell apart from the right gradients."""
+                      "output_not_seeded")  # every random graph tells them apart
 
 
-def training(description, learning_rate, checkpoints):
-    """The variables and the cost after k steps of gradient descent, for k in checkpoints."""
-    return train(backward, description, learning_rate, checkpoints)
+def _signed(rng, low=0.5, high=2.0, shape=()):
+    values = rng.uniform(low, high, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+    return float(values) if shape == () else values
 
 
-def lecture_w(steps, learning_rate=0.01):
-    """w after `steps` steps on (w - 5)**2 from w = 0, as the plain loop w -= lr * (2w - 10)."""
-    w = 0.0
-    for _ in range(steps):
-        w -= learning_rate * (2 * w - 10)
-    return w
+def path_count(description):
+    """How many nodes a depth-first traversal without a visited set visits."""
+    listed, inputs, output = vis.structure(description)
+    paths = dict.fromkeys(listed, 0)
+    paths[output] = 1
+    for name in reversed(listed):
+        for parent in inputs[name]:
+            paths[parent] += paths[name]
+    return sum(paths.values())
 
 
-def visible_values():
-    """The visible checks' frozen values, computed here: exact gradients and each mistake's.
-
-    {"rules": {op: [gradients for each case of RULE_INPUTS[op]]},
-     "graphs": {label: {"exact": {node: value}, mistake id: {node: value} or None}},
-     "reset": {label: {node: value} at RESET_VALUES}}
-    """
-    from course_lib.checks import minimal_framework as vis
-
-    rules = {}
-    for op, cases in vis.RULE_INPUTS.items():
-        rules[op] = []
-        for a, b, upstream in cases:
-            _, output, _ = build(vis.rule_graph(op, a, b))
-            values = initialised_session({}).forward(output)
-            got = local_gradients(output, np.asarray(upstream, dtype=np.float64), values)
-            rules[op].append([np.asarray(g).tolist() for g in got])
-    graphs = {}
-    for label, description in vis.VISIBLE_GRAPHS.items():
-        graphs[label] = {"exact": _plain(gradients(description))}
-        for mistake, flags in MISTAKES.items():
-            graphs[label][mistake] = _plain(gradients(description, **flags))
-    reset = {label: _plain(gradients(vis.with_values(vis.VISIBLE_GRAPHS[label],
-                                                     vis.RESET_VALUES)))
-             for label in vis.RESET_GRAPHS}
-    return {"rules": rules, "graphs": graphs, "reset": reset}
+def _usable(description):
+    """Bounded values and gradients, and every traversal mistake gives other gradients."""
+    if path_count(description) > MAX_PATHS:
+        return False
+    nodes, output, feed = drivers.build(description)
+    values = drivers.initialised_session(nodes).forward(output, feed)
+    exact = gradients(description)
+    return (max(np.max(np.abs(v)) for v in values.values()) < 20
+            and max(np.max(np.abs(g)) for g in exact.values()) < 1e4
+            and not any(vis.same_data(gradients(description, **{m: True}), exact, 1e-6)
+                        for m in TRAVERSAL_MISTAKES))
 
 
-def _plain(grads):
-    return None if grads is None else {n: np.asarray(g).tolist() for n, g in grads.items()}
+def random_graph(rng, size):
+    """A random scalar graph of `size` operations on variables a, b and a placeholder x (2, 1):
+    deep (an operation takes the newest node with probability 0.7), with shared nodes."""
+    for _ in range(500):
+        nodes = [["variable", "a", _signed(rng, 0.4, 1.1)],
+                 ["variable", "b", _signed(rng, 0.4, 1.1)], ["placeholder", "x", [2, 1]],
+                 ["getitem", "x0", "x", 0], ["getitem", "x00", "x0", 0],
+                 ["getitem", "x1", "x", 1], ["getitem", "x10", "x1", 0]]
+        pool = ["a", "b", "x00", "x10"]
+        for i in range(size):
+            op = str(rng.choice(["add", "sub", "mul", "mul", "pow"]))
+            first = pool[-1] if rng.random() < 0.7 else str(rng.choice(pool))
+            if op == "pow":
+                nodes.append(["pow", f"n{i}", first, int(rng.choice([2, 3]))])
+            else:
+                second = (round(_signed(rng), 2) if rng.random() < 0.15
+                          else str(rng.choice(pool)))
+                nodes.append([op, f"n{i}", *([first, second] if rng.random() < 0.5
+                                             else [second, first])])
+            pool.append(f"n{i}")
+        description = {"nodes": nodes, "output": pool[-1],
+                       "feed": {"x": rng.uniform(-1.0, 1.0, size=(2, 1))}}
+        if _usable(description):
+            return description
+    raise RuntimeError("no usable random graph found")
 
 
-def _source(value, indent=0, start=None, width=99):
-    """`value` (nested dicts and lists of numbers) as Python source within `width` columns;
-    it starts at column `start` (default `indent`)."""
-    start = indent if start is None else start
-    if len(repr(value)) + start <= width - 1 or not isinstance(value, (dict, list)):
-        return repr(value)
-    pad = " " * (indent + 4)
-    if isinstance(value, dict):
-        items = [f"{k!r}: " + _source(v, indent + 4, indent + 6 + len(repr(k)))
-                 for k, v in value.items()]
-    else:
-        items = [_source(v, indent + 4) for v in value]
-    simple = all("\n" not in item and len(item) < 40 for item in items)
-    lines, line = [], ""
-    for item in items:
-        if simple and line and len(pad) + len(line) + len(item) + 2 <= width:
-            line += f" {item},"
-        else:
-            if line:
-                lines.append(pad + line)
-            line = f"{item},"
-    lines.append(pad + line)
-    brackets = "{}" if isinstance(value, dict) else "[]"
-    return brackets[0] + "\n" + "\n".join(lines) + "\n" + " " * indent + brackets[1]
+def _deep_chain(rng):  # each node used three times
+    return vis.deep_chain(float(rng.uniform(-0.2, 1.2)), int(rng.integers(5, 8)))
 
 
-def visible_values_source():
-    """The `VISIBLE_VALUES = ...` statement of course_lib/checks/minimal_framework.py."""
-    return f"VISIBLE_VALUES = {_source(visible_values())}"
+def _deep_graphs(rng):
+    """A deep chain of shared nodes, a chain 3000 to 3400 operations deep, random graphs."""
+    return [Call.of("a deep chain", _deep_chain(rng)),
+            Call.of("a chain thousands of operations deep", vis.long_chain(
+                float(rng.uniform(0.5, 2.0)), float(rng.uniform(0.995, 0.999)),
+                float(rng.uniform(0.0005, 0.002)), int(rng.integers(1500, 1700)))),
+            *(Call.of(f"a random graph of {size} operations", random_graph(rng, size))
+              for size in (12, 18))]
 
 
-if __name__ == "__main__":
-    print(visible_values_source())
+@hidden(EXERCISES["test_topological_order"])
+def topological_order_calls(rng):
+    """The visible small graphs, then deep and random ones."""
+    return [*EXERCISES["test_topological_order"].visible[:5], *_deep_graphs(rng)]
+
+
+def _rules(rng, op, inputs):
+    """One call per (what, a, b, shape of upstream) of `op`."""
+    return [Call.of(f"{op} of {what}", vis.operation(op, a, b), _signed(rng, shape=shape))
+            for what, a, b, shape in inputs]
+
+
+@hidden(EXERCISES["test_local_gradients_add_sub"])
+def add_sub_calls(rng):
+    """a + b and a - b on numbers and arrays, with upstream gradients other than 1."""
+    return [call for op in ("add", "sub") for call in _rules(rng, op, [
+        ("two numbers", float(rng.normal()), float(rng.normal()), ()),
+        ("(2, 3) arrays", rng.normal(size=(2, 3)), rng.normal(size=(2, 3)), (2, 3))])]
+
+
+@hidden(EXERCISES["test_local_gradients_mul"])
+def mul_calls(rng):
+    """a * b on numbers and arrays, and a * a."""
+    return _rules(rng, "mul", [("two numbers", _signed(rng), _signed(rng), ()), ("(2, 3) arrays",
+                  rng.normal(size=(2, 3)), rng.normal(size=(2, 3)), (2, 3)),
+                  ("a and a", _signed(rng, 0.5, 3), None, ())])
+
+
+@hidden(EXERCISES["test_local_gradients_pow"])
+def pow_calls(rng):
+    """a ** p for p = 3, 2, 0.5 and -1, on numbers and arrays, and at a = 0 (a number first)."""
+    with_zero = rng.normal(size=(2, 3))
+    with_zero[rng.integers(2), rng.integers(3)] = 0.0
+    return _rules(rng, "pow", [("a number, p = 3", _signed(rng), 3, ()),
+                               ("a (2, 3) array holding a 0, p = 2", with_zero, 2, (2, 3)),
+                               ("a = 0, p = 3", 0.0, 3, ()),
+                               ("a (2, 3) array, p = 2", rng.normal(size=(2, 3)), 2, (2, 3)),
+                               ("a positive (3, 1) array, p = 0.5",
+                                rng.uniform(0.5, 4.0, size=(3, 1)), 0.5, (3, 1)),
+                               ("a number, p = -1", _signed(rng), -1, ())])
+
+
+@hidden(EXERCISES["test_backward"])
+def backward_calls(rng):
+    """Every node's gradient, on shared nodes, a placeholder, arrays, deep and random graphs."""
+    return [
+        Call.of("the lecture's cost", vis.lecture_cost(_signed(rng, 1, 8))),
+        Call.of("the lecture's cost with a placeholder", vis.lecture_placeholder_cost(
+            _signed(rng, 1, 8), rng.normal(size=(3, 1)) * 3)),
+        Call.of("x * x", vis.square(_signed(rng, 0.5, 3))),
+        Call.of("a + a * b", vis.sum_with_product(_signed(rng), _signed(rng))),
+        Call.of("shared subexpressions", vis.shared_graph(_signed(rng, 0.5, 1.5),
+                                                          _signed(rng, 0.3, 1))),
+        Call.of("(2, 3) arrays", vis.array_graph(rng.normal(size=(2, 3)),
+                                                 rng.normal(size=(2, 3)))),
+        *_deep_graphs(rng)]
+
+
+@hidden(EXERCISES["test_backward_reset"])
+def reset_calls(rng):
+    """Backward twice on one graph, its variables changed in between."""
+    def new():
+        return {"a": _signed(rng, 0.4, 1.1), "b": _signed(rng, 0.4, 1.1)}
+    return [Call.of("a + a * b", vis.sum_with_product(_signed(rng), _signed(rng)), new()),
+            Call.of("shared subexpressions", vis.shared_graph(), new()),
+            Call.of("a deep chain", _deep_chain(rng), {"y0": float(rng.uniform(-0.2, 1.2))}),
+            Call.of("a random graph", random_graph(rng, 12), new())]
+
+
+@hidden(EXERCISES["test_backward_lecture"])
+def lecture_calls(rng):
+    """The lecture's w after 0, 1 and 1000 steps; and gradient descent on another quadratic."""
+    coefficients = np.array([[rng.uniform(0.5, 2.0)], [rng.normal() * 5], [rng.normal()]])
+    return [*EXERCISES["test_backward_lecture"].visible,
+            Call.of("another quadratic fed through the placeholder",
+                    vis.lecture_placeholder_cost(_signed(rng, 1, 6), coefficients),
+                    float(rng.uniform(0.02, 0.1)), [0, 1, 2, 5, 40])]

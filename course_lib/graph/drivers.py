@@ -94,15 +94,16 @@ RECURSION_LIMIT = "<RecursionError>"
 
 
 def _as_data(value):
-    """A student's gradient as plain data that keeps its container: a number, a plain
-    numeric ndarray with its own dtype (numpy scalars become 0-d arrays), a list or tuple
-    of those, None, or a string naming what it was ("<matrix>")."""
+    """A student's gradient as plain data that keeps its container: a number, a numeric
+    ndarray with its own dtype and class (numpy scalars become 0-d arrays; an np.matrix
+    stays one, so that the grader names it), a list or tuple of those, None, or a string
+    naming what it was ("<str>")."""
     if isinstance(value, np.generic):
         value = np.asarray(value)
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, np.ndarray):
-        if type(value) is np.ndarray and value.dtype.kind in "biuf":
+        if value.dtype.kind in "biuf":
             return value.copy()
         return f"<{type(value).__name__}>"
     if isinstance(value, (list, tuple)):
