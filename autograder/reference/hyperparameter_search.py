@@ -1,11 +1,9 @@
-"""Reference solutions of 01_hyperparameter_search. Instructor material.
-
-Each function takes one keyword flag per named mistake of its exercises
-(`course_lib.checks.hyperparameter_search.EXERCISES`); with every flag off it is the right
-solution. Below them, the hidden calls of each graded cell: samplers on ranges drawn at
-random (with the grader's seeds for the generators), random_search on synthetic losses
-whose valley is placed at random, zoom on trials drawn at random.
+"""Reference solutions of 01_hyperparameter_search (one keyword flag per named mistake),
+then the hidden calls of each graded cell: samplers on random ranges, random_search on
+synthetic losses whose valley is placed at random, zoom on random trials. Instructor material.
 """
+
+import functools
 
 import numpy as np
 
@@ -24,11 +22,6 @@ from course_lib.search_space import Linear, LogUniform, OneMinusLogUniform, dime
 from course_lib.synthetic_loss import LECTURE_SPACE, SyntheticLoss
 
 
-def _exponents(a, b, size, rng, swapped):
-    """r ~ U(a, b) for a < b; `swapped` gives b + (a - b) u, the mirror image of the same draws."""
-    return b + (a - b) * rng.random(size) if swapped else rng.uniform(a, b, size=size)
-
-
 def sample_log_uniform(low, high, size, rng, *, uniform=False, natural_exp=False,
                        swapped=False, global_rng=False):
     """`size` values 10**r with r ~ U(log10 low, log10 high); ValueError unless 0 < low < high."""
@@ -37,7 +30,8 @@ def sample_log_uniform(low, high, size, rng, *, uniform=False, natural_exp=False
     rng = np.random if global_rng else rng
     if uniform:
         return rng.uniform(low, high, size=size)
-    r = _exponents(np.log10(low), np.log10(high), size, rng, swapped)
+    a, b = np.log10(low), np.log10(high)
+    r = b + (a - b) * rng.random(size) if swapped else rng.uniform(a, b, size=size)
     return np.exp(r) if natural_exp else 10.0 ** r
 
 
@@ -51,25 +45,21 @@ def sample_beta(low, high, size, rng, *, uniform=False, natural_exp=False, swapp
         return rng.uniform(low, high, size=size)
     if r_from_minus_3_to_0:
         return 1.0 - 10.0 ** (-3.0 * rng.random(size))
-    r = _exponents(np.log10(1.0 - high), np.log10(1.0 - low), size, rng, swapped)
-    return 10.0 ** r if forgot_one_minus else 1.0 - (np.exp(r) if natural_exp else 10.0 ** r)
+    x = sample_log_uniform(1.0 - high, 1.0 - low, size, rng, natural_exp=natural_exp,
+                           swapped=swapped)
+    return x if forgot_one_minus else 1.0 - x
 
 
 SAMPLERS = {"sample_log_uniform": sample_log_uniform, "sample_beta": sample_beta}
 """The samplers a search dimension's `sample` calls, by the notebook's names."""
 
 
-def sample(low, high, scale, size, rng):
-    """`size` values of one hyperparameter of a search space."""
-    return dimension(low, high, scale).sample(size, rng, SAMPLERS)
-
-
 def random_search(objective, space, num_trials, rng, *, keeps_worst=False,
                   values_are_arrays=False, global_rng=False):
     """(best, trials): `num_trials` random points of `space`, each evaluated once."""
     rng = np.random if global_rng else rng
-    columns = {name: sample(low, high, scale, num_trials, rng)
-               for name, (low, high, scale) in space.items()}
+    columns = {name: dimension(*spec).sample(num_trials, rng, SAMPLERS)
+               for name, spec in space.items()}
     trials = []
     for i in range(num_trials):
         params = {name: float(values[i]) for name, values in columns.items()}
@@ -126,16 +116,14 @@ def _beta_range(rng):
 
 def _distribution_calls(dim, fixed, draw, rng):
     """Bounds, shares and first draws on a fixed and two random ranges; size=1 on a third."""
-    calls = [samples_call(dim, *bounds, SIZE, _seed(rng)) for bounds in [fixed, draw(rng),
-                                                                         draw(rng)]]
+    ranges = [fixed, draw(rng), draw(rng)]
+    calls = [samples_call(dim, *bounds, SIZE, _seed(rng)) for bounds in ranges]
     low, high = draw(rng)
     return [*calls, single_draws_call(dim, low, high, [_seed(rng) for _ in range(SINGLE_SEEDS)])]
 
 
 def _rng_calls(dim, draw, rng):
-    low, high = draw(rng)
-    return [samples_call(dim, low, high, 50, _seed(rng),
-                         f"{dim.sampler}({low:.6g}, {high:.6g}) twice with the same seed")]
+    return [samples_call(dim, *draw(rng), 50, _seed(rng))]
 
 
 def _errors_calls(dim, draw, rng):
@@ -148,10 +136,9 @@ def _errors_calls(dim, draw, rng):
 for _dim, _fixed, _draw in [(LogUniform, (1e-4, 1.0), _log_range),
                             (OneMinusLogUniform, (0.9, 0.999), _beta_range)]:
     _grade = f"test_{_dim.sampler}"
-    hidden(EXERCISES[_grade])(lambda rng, d=_dim, f=_fixed, g=_draw: _distribution_calls(
-        d, f, g, rng))
-    hidden(EXERCISES[f"{_grade}_rng"])(lambda rng, d=_dim, g=_draw: _rng_calls(d, g, rng))
-    hidden(EXERCISES[f"{_grade}_errors"])(lambda rng, d=_dim, g=_draw: _errors_calls(d, g, rng))
+    hidden(EXERCISES[_grade])(functools.partial(_distribution_calls, _dim, _fixed, _draw))
+    hidden(EXERCISES[f"{_grade}_rng"])(functools.partial(_rng_calls, _dim, _draw))
+    hidden(EXERCISES[f"{_grade}_errors"])(functools.partial(_errors_calls, _dim, _draw))
 
 
 def _mixed_space(rng):
@@ -175,33 +162,23 @@ def search_calls(rng):
             _search_call("with few trials", _mixed_space(rng), "beta", 4, rng)]
 
 
-def _zoom_trials(space, num_trials, top, margin, rng):
+def _zoom_call(label, space, num_trials, top, margin, rng, *, tie=None):
     """Random trials on a synthetic loss such that the best trial sets an end of a new range
-    and every zoom mistake that can show on `space` gives another space than the rule."""
+    and every zoom mistake that can show on `space` gives another space than the rule; with
+    `tie`, the `top` best then share the best trial's value of `tie`."""
     mistakes = [m for m in EXERCISES["test_zoom"].mistakes if m != "zero_width_when_tied"
-                and (m != "log_beta" or any(isinstance(dimension(*spec), OneMinusLogUniform)
-                                             for spec in space.values()))]
+                and (m != "log_beta" or any(spec[2] == "beta" for spec in space.values()))]
     while True:
         loss = SyntheticLoss.random(space, next(iter(space)), rng)
-        columns = {name: sample(low, high, scale, num_trials, rng)
-                   for name, (low, high, scale) in space.items()}
-        trials = []
-        for i in range(num_trials):
-            params = {name: float(values[i]) for name, values in columns.items()}
-            trials.append({**params, "loss": loss(params)})
+        trials = random_search(loss, space, num_trials, rng)[1]
         ranked = sorted(trials, key=lambda t: t["loss"])
         without_best = zoom(ranked[1:], space, top=top, margin=margin)
         expected = zoom(trials, space, top, margin)
         if any(not lo <= ranked[0][n] <= hi for n, (lo, hi, _) in without_best.items()) and all(
                 not alike(zoom(trials, space, top, margin, **{m: True}), expected)
                 for m in mistakes):
-            return trials
-
-
-def _zoom_call(label, space, num_trials, top, margin, rng, *, tie=None):
-    trials = _zoom_trials(space, num_trials, top, margin, rng)
-    if tie:  # the `top` best share the best trial's value of `tie`
-        ranked = sorted(trials, key=lambda t: t["loss"])
+            break
+    if tie:
         trials = [{**t, tie: ranked[0][tie]} if i < top else t for i, t in enumerate(ranked)]
     return Call.of(f"zoom {label} (top={top}, margin={margin})", trials, space, top=top,
                    margin=margin)

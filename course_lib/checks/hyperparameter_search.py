@@ -1,20 +1,10 @@
 """Declarations of 01_hyperparameter_search's graded cells (see `course_lib.exercise`).
 
-Samplers are judged by their **distribution**: with a seeded generator, every sample lies
-in [low, high] and each decade (or equal slice of the exponent range) receives its share
-of the samples, within `SHARE_SIGMAS` binomial standard deviations of the exact share.
-The order in which a function draws is not specified, so a result is never compared with
-the reference's as a whole: a named mistake is recognised by its first draws from the same
-generator (`head` of the reference with that mistake's flag, through the same driver), and
-everything else by the diagnosis of its properties (`sample_problem`, `rng_problem`,
-`search_problem`, `zoom_problem`), which gives a mistake's hint where a property pins it.
+A sampler or random_search may draw in any order, so its result is never compared as a
+whole: a named mistake is recognised by its first `HEAD` draws from the same generator, the
+rest by the `diagnose` of its properties. They run through `course_lib.search_drivers` (a
+call's first argument names the driver); zoom is called directly and compared exactly.
 
-Samplers and random_search are called through drivers (`course_lib.search_drivers`): a
-call's first argument names the driver, which is given the student's function and returns
-plain data. zoom is called directly and compared exactly: its rule leaves no freedom.
-
-Example
--------
 >>> x = 10 ** np.random.default_rng(0).uniform(-4, 0, 4000)
 >>> sample_problem(x, LogUniform(1e-4, 1.0), 4000, {}) is None
 True
@@ -28,7 +18,7 @@ import numpy as np
 
 from course_lib import search_drivers
 from course_lib.checking import contract_problem, matches, unchanged_arguments
-from course_lib.exercise import Call, Exercise, call_student, declare
+from course_lib.exercise import Call, Exercise, call_student, declare, visible_checks
 from course_lib.search_space import Dimension, LogUniform, OneMinusLogUniform, dimension
 from course_lib.synthetic_loss import SyntheticLoss
 
@@ -38,9 +28,6 @@ SHARE_SIGMAS = 6.0
 A correct sampler exceeds it in a given bin with probability about 2e-9; the mistakes the
 checks target miss their shares by 20 or more standard deviations at the sample sizes used
 (2000 and more)."""
-
-MIN_BINS = 4
-"""Fewest bins of a distribution check: ranges shorter than 4 decades are cut finer."""
 
 HALF_BAND = 0.2
 """random_search with n >= 100 trials: the share of a hyperparameter's values in the lower
@@ -66,11 +53,8 @@ def head(value):
     """
     if isinstance(value, np.ndarray):
         return value[:HEAD] if value.ndim else value
-    if isinstance(value, list):
-        return value if all(isinstance(v, str) for v in value) else [
-            head(v) for v in value[:HEAD]]
-    if isinstance(value, tuple):
-        return tuple(head(v) for v in value)
+    if isinstance(value, (list, tuple)) and not all(isinstance(v, str) for v in value):
+        return type(value)(head(v) for v in value[:HEAD])
     if isinstance(value, dict):
         return {k: head(v) for k, v in value.items()}
     return value
@@ -90,65 +74,38 @@ def alike(a, b, rtol=RTOL):
     return isinstance(a, (int, float)) and not isinstance(a, bool) and matches(a, b, rtol)
 
 
-# ------------------------------------------------------------------- the diagnoses
-
-
-def bin_edges(a, b):
-    """Edges of the bins of the exponent range [a, b]: whole decades, cut finer when few.
-
-    A partial decade at either end narrower than a quarter decade joins its neighbour;
-    while there are fewer than `MIN_BINS` bins, every bin is halved.
-
-    >>> bin_edges(-3, -1).tolist()
-    [-3.0, -2.5, -2.0, -1.5, -1.0]
-    """
-    inner = [k for k in range(math.floor(a) + 1, math.ceil(b)) if k - a >= 0.25 and b - k >= 0.25]
-    edges = np.array([a, *inner, b], dtype=np.float64)
-    while edges.size - 1 < MIN_BINS:
-        edges = np.sort(np.concatenate([edges, (edges[:-1] + edges[1:]) / 2]))
-    return edges
+# ------------------------------------------------------------- the samplers' diagnoses
 
 
 def share_table(exponents, a, b):
-    """[(lo, hi, share, expected, tolerance)] of the exponents over the bins of [a, b]."""
-    edges, n = bin_edges(a, b), exponents.size
+    """[(lo, hi, share, expected, tolerance)] of the exponents over the bins of [a, b]: whole
+    decades (an end narrower than a quarter decade joins its neighbour), halved while < 4."""
+    inner = [k for k in range(math.floor(a) + 1, math.ceil(b)) if k - a >= 0.25 and b - k >= 0.25]
+    edges = np.array([a, *inner, b], dtype=np.float64)
+    while edges.size - 1 < 4:
+        edges = np.sort(np.concatenate([edges, (edges[:-1] + edges[1:]) / 2]))
     counts = np.histogram(np.clip(exponents, a, b), bins=edges)[0]
-    return [(lo, hi, count / n, (hi - lo) / (b - a),
-             SHARE_SIGMAS * math.sqrt((hi - lo) / (b - a) * (1 - (hi - lo) / (b - a)) / n))
-            for lo, hi, count in zip(edges[:-1], edges[1:], counts, strict=True)]
+    p = (edges[1:] - edges[:-1]) / (b - a)
+    return list(zip(edges[:-1], edges[1:], counts / exponents.size, p,
+                    SHARE_SIGMAS * np.sqrt(p * (1 - p) / exponents.size), strict=True))
 
 
-def _shares_ok(exponents, a, b):
-    return all(abs(share - p) <= tol for _, _, share, p, tol in share_table(exponents, a, b))
-
-
-def _inside(x, a, b):
-    return bool(np.all((x >= a - 1e-9) & (x <= b + 1e-9)))
-
-
-def _exponents(x, dim, log=np.log10):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return dim.coordinate(x, log=log)
+def _spread_right(exponents, a, b):
+    return bool(np.all((exponents >= a - 1e-9) & (exponents <= b + 1e-9))) and all(
+        abs(share - p) <= tol for _, _, share, p, tol in share_table(exponents, a, b))
 
 
 def array_problem(x, size, dim):
-    """None, or what is wrong with the type, shape or finiteness of returned samples.
-
-    `size` is the number of samples asked for (None: do not check the shape).
-    """
-    name = dim.sampler
-    if x is None:
-        return f"{name} returned None: did you forget to `return` the samples?"
+    """None, or what is wrong with the type, shape or finiteness of samples (size None: any)."""
     if isinstance(x, dict) and "value_error" in x:
         message = x["value_error"]
         hint = (": rng.uniform(a, b) needs a <= b, so the bounds of r are swapped; draw r from "
                 f"{dim.bounds_of_r} (the smaller bound first)" if "high - low" in message
                 else dim.error_note)
-        return f"{name} raised ValueError for valid bounds ({message}){hint}"
+        return f"{dim.sampler} raised ValueError for valid bounds ({message}){hint}"
     if isinstance(x, str) and x.startswith("<"):  # an object, not data
-        return f"the result of {name} should be a numpy array, not a {x[1:-1]}"
-    problem = contract_problem(x, np.zeros(1), name=f"the result of {name}")
-    if problem:
+        return f"the result of {dim.sampler} should be a numpy array, not a {x[1:-1]}"
+    if problem := contract_problem(x, np.zeros(1), name=f"the result of {dim.sampler}"):
         return problem
     if size is not None and x.shape != (size,):
         how = ("draw a 1-D array with size=size" if x.size == size else
@@ -161,26 +118,25 @@ def array_problem(x, size, dim):
 
 def sample_problem(x, dim, size, hints):
     """None, or a sentence naming what is wrong with samples x of the range of `dim`."""
-    problem = array_problem(x, size, dim)
-    if problem:
+    if problem := array_problem(x, size, dim):
         return problem
-    x, low, high = np.asarray(x, dtype=np.float64), dim.low, dim.high
+    low, high = dim.low, dim.high
     a, b = sorted(float(c) for c in dim.coordinate(np.array([low, high])))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exponents, natural = dim.coordinate(x), dim.coordinate(x, log=np.log)
     inside = bool(np.all((x >= low * (1 - RTOL) - 1e-300) & (x <= high * (1 + RTOL))))
-    exponents = _exponents(x, dim)
-    if inside and _shares_ok(exponents, a, b):
+    if inside and _spread_right(exponents, a, b):
         return None
-    natural = _exponents(x, dim, np.log)
-    if "natural_exp" in hints and _inside(natural, a, b) and _shares_ok(natural, a, b):
+    if "natural_exp" in hints and _spread_right(natural, a, b):
         return hints["natural_exp"]
     if not inside:
-        if _inside(exponents, *sorted(dim.coordinate(np.array([low, high]), log=np.log))):
+        lo, hi = sorted(dim.coordinate(np.array([low, high]), log=np.log))
+        if np.all((exponents >= lo - 1e-9) & (exponents <= hi + 1e-9)):
             return ("the exponents run between the natural logarithms of the bounds: take "
                     f"np.log10 of them, since the samples are {dim.formula}")
         return (f"every sample must lie in [low, high] = [{low:.3g}, {high:.3g}], but they "
                 f"range from {np.min(x):.3g} to {np.max(x):.3g}")
-    u = (x - low) / (high - low)
-    if "uniform" in hints and _shares_ok(u, 0.0, 1.0):
+    if "uniform" in hints and _spread_right((x - low) / (high - low), 0.0, 1.0):
         return hints["uniform"]
     lo, hi, share, p, tol = max(share_table(exponents, a, b),
                                 key=lambda row: abs(row[2] - row[3]) / row[4])
@@ -196,8 +152,8 @@ def random_problem(first, other, name):
     distribution and depends on the seed only through its order: two seeds give the same
     values. Random samples of a continuous distribution never share a value.
     """
-    if (isinstance(first, np.ndarray) and isinstance(other, np.ndarray) and first.size > 1
-            and first.shape == other.shape and not np.array_equal(first, other)
+    if (isinstance(other, np.ndarray) and first.size > 1 and first.shape == other.shape
+            and not np.array_equal(first, other)
             and np.array_equal(np.sort(first, axis=None), np.sort(other, axis=None))):
         return (f"{name} gave the same values, in another order, for generators with different "
                 "seeds: the samples come from a fixed set (a grid such as np.logspace, "
@@ -205,223 +161,26 @@ def random_problem(first, other, name):
     return None
 
 
-def single_draws_problem(draws, dim, hints):
-    """None, or why one sample per generator (size=1, many seeds) is not random and spread right."""
-    call = f"{dim.sampler}(low={dim.low:.3g}, high={dim.high:.3g}, size=1, rng)"
-    for x in draws:
-        problem = array_problem(x, 1, dim)
-        if problem:
-            return f"{call}: {problem}"
-    x = np.concatenate(draws).astype(np.float64)
-    distinct = np.unique(x).size
-    if distinct == 1:
-        which = next((end for end, v in (("low", dim.low), ("high", dim.high))
-                      if np.isclose(x[0], v, rtol=RTOL, atol=0)), f"{x[0]:.6g}")
-        return (f"{call} returns {which} for every generator ({len(draws)} seeds tried): one "
-                "sample must be random too (a grid such as np.logspace with one point is just "
-                "low); draw r with rng.uniform")
-    if distinct < len(draws):
-        return (f"{call} gave only {distinct} distinct values for {len(draws)} generators with "
-                "different seeds: draw r with rng.uniform, not from a fixed set of values")
-    problem = sample_problem(x, dim, len(draws), hints)
-    return problem and f"{call}, one sample from each of {len(draws)} generators: {problem}"
-
-
-def rng_problem(draws, dim, hints):
-    """None, or why the samples do not come from (and only from) the `rng` argument."""
-    first, second, other = draws["first"], draws["second"], draws["other"]
-    for value in (first, second, other):
-        problem = array_problem(value, None, dim)
-        if problem:
-            return problem
-    if first.shape != second.shape or not np.array_equal(first, second):
-        return hints["global_rng"]
-    if first.shape == other.shape and np.array_equal(first, other):
-        return (f"{dim.sampler} gave the same samples for generators with different seeds: "
-                "draw from the `rng` argument instead of a generator of your own")
-    return random_problem(first, other, dim.sampler)
-
-
-def value_error_problem(outcomes, expected, bounds, dim):
-    """None, or which (low, high) was handled otherwise than the reference handles it."""
-    for (low, high), outcome, wanted in zip(bounds, outcomes, expected, strict=True):
-        call = f"{dim.sampler}(low={low:g}, high={high:g}, ...)"
-        said = outcome if isinstance(outcome, str) and not outcome.startswith("<") else None
-        if wanted == "returned" and said != "returned":
-            return (f"{call} should return samples but raised {said}" if said
-                    else f"{call}: {array_problem(outcome, None, dim)}")
-        if wanted == "ValueError" and said != "ValueError":
-            did = "raised " + said if said not in (None, "returned") else "returned samples"
-            return f"{call} should raise ValueError ({dim.rule} fails) but {did}"
-    return None
-
-
-def _describe(value):
-    if isinstance(value, (tuple, list)):
-        return f"a {type(value).__name__} of length {len(value)}"
-    return f"a {type(value).__name__}"
-
-
-def _trial_problem(trial, names, hints):
-    if not isinstance(trial, dict):
-        return f"each trial should be a dict, not {_describe(trial)}"
-    if set(trial) != set(names) | {"loss"}:
-        return (f"a trial has keys {sorted(trial)}; it should have one per hyperparameter "
-                f"{sorted(names)} and 'loss'")
-    for key, value in trial.items():
-        if isinstance(value, np.ndarray) and value.size == 1:
-            return hints["values_are_arrays"]
-        problem = contract_problem(value, 0.0, name=f"trial[{key!r}]")
-        if problem:
-            return problem
-    return None
-
-
-def _same_trial(a, b):
-    return set(a) == set(b) and all(np.isclose(a[k], b[k], rtol=RTOL, atol=0) for k in a)
-
-
-def search_problem(run, space, num_trials, loss, hints):
-    """None, or what is wrong with a `run_random_search` result on the objective `loss`."""
-    returned, calls = run["first"]["returned"], run["first"]["calls"]
-    problem = contract_problem(returned, (None, None), name="random_search's result (best, trials)")
-    if problem:
-        return problem
-    best, trials = returned
-    if not isinstance(trials, list):
-        return f"trials should be a list of dicts (one per trial), not {_describe(trials)}"
-    if len(calls) != num_trials:
-        return (f"the objective was called {len(calls)} times for num_trials = {num_trials}: "
-                "evaluate each trial exactly once")
-    if len(trials) != num_trials:
-        return f"trials has {len(trials)} entries for num_trials = {num_trials}"
-    for trial in [*trials, best]:
-        problem = _trial_problem(trial, list(space), hints)
-        if problem:
-            return problem if trial is not best else f"best: {problem}"
-    for trial in trials:
-        if not np.isclose(trial["loss"], loss({n: trial[n] for n in space}), rtol=RTOL, atol=1e-12):
-            return ("a trial's 'loss' is not the objective's value at that trial's "
-                    "hyperparameters: store objective(params) with the params you passed")
-    for name, spec in space.items():
-        dim, values = dimension(*spec), np.array([trial[name] for trial in trials])
-        if np.any(values < dim.low - RTOL * abs(dim.low)) or np.any(
-                values > dim.high + RTOL * abs(dim.high)):
-            return (f"values of {name!r} range from {values.min():.6g} to {values.max():.6g}, "
-                    f"outside its range [{dim.low:.6g}, {dim.high:.6g}]")
-        distinct = np.unique(values).size
-        if distinct < num_trials:
-            return (f"{name!r} takes only {distinct} distinct values in {num_trials} trials: draw "
-                    "every hyperparameter afresh for each trial (random search, not a grid)")
-        share = float(np.mean(dim.to_unit(values) < 0.5))
-        if num_trials >= 100 and abs(share - 0.5) > HALF_BAND:
-            return (f"{share:.0%} of the values of {name!r} lie in the lower half of its range "
-                    f"on its {dim.scale!r} scale, where about half belong: sample {dim.scale!r} "
-                    f"hyperparameters with {dim.sampler or 'rng.uniform(low, high)'}")
-    if not any(_same_trial(best, trial) for trial in trials):
-        return "best should be one of the trials (the same dict of values and loss)"
-    losses = [trial["loss"] for trial in trials]
-    if best["loss"] > min(losses):
-        return hints["keeps_worst"] if best["loss"] >= max(losses) else (
-            "best is not the trial with the lowest loss")
-    repeat = run["repeat"]["returned"]
-    if not (isinstance(repeat, tuple) and len(repeat) == 2 and isinstance(repeat[1], list)
-            and len(repeat[1]) == len(trials) and all(
-                isinstance(t, dict) and _same_trial(t, s)
-                for t, s in zip(repeat[1], trials, strict=True))):
-        return hints["global_rng"]
-    return None
-
-
-def _spec_problem(name, spec, scale):
-    if not (isinstance(spec, (tuple, list)) and len(spec) == 3):
-        return f"new_space[{name!r}] should be a tuple (low, high, scale), not {_describe(spec)}"
-    if spec[2] != scale:
-        return f"new_space[{name!r}] should keep the scale {scale!r}, not {spec[2]!r}"
-    for end, value in (("low", spec[0]), ("high", spec[1])):
-        problem = contract_problem(value, 0.0, name=f"the {end} end of new_space[{name!r}]")
-        if problem:
-            return problem
-    return None
-
-
-def zoom_problem(new_space, trials, space, top, hints):
-    """None, or what is wrong with `zoom`'s answer, judged by its properties alone.
-
-    The new range of every hyperparameter must keep its scale, lie inside the old range,
-    be wider than a point, contain the `top` best trials (the best one above all), and the
-    space as a whole must shrink.
-    """
-    if not isinstance(new_space, dict):
-        return f"zoom should return a dict name -> (low, high, scale), not {_describe(new_space)}"
-    if set(new_space) != set(space):
-        return f"new_space has keys {sorted(new_space)}, but space has {sorted(space)}"
-    ranked = sorted(trials, key=lambda trial: trial["loss"])
-    unchanged = True
-    for name, (low, high, scale) in space.items():
-        problem = _spec_problem(name, new_space[name], scale)
-        if problem:
-            return problem
-        new_low, new_high, _ = new_space[name]
-        if new_low > new_high:
-            dim = dimension(low, high, scale)
-            decreasing = dim.coordinate(high) < dim.coordinate(low)
-            return f"new_space[{name!r}] has low > high" + (
-                f": the smallest {name} comes from the largest {dim.label(name)}"
-                if decreasing else "")
-        if new_low < low - RTOL * abs(low) or new_high > high + RTOL * abs(high):
-            return (f"the new range of {name!r} reaches outside the old one: clip it to "
-                    "the old [low, high]")
-
-        def inside(value, lo=new_low, hi=new_high):
-            return lo - RTOL * abs(lo) <= value <= hi + RTOL * abs(hi)
-
-        if not inside(ranked[0][name]):
-            return (f"the new range of {name!r} does not contain the best trial (the lowest "
-                    "loss): sort the trials by loss in increasing order and keep the first `top`")
-        if not all(inside(trial[name]) for trial in ranked[:top]):
-            return f"the new range of {name!r} does not contain all of the `top` best trials"
-        if new_low == new_high:
-            return hints["zero_width_when_tied"]
-        unchanged = unchanged and np.isclose(new_low, low, rtol=RTOL) and np.isclose(
-            new_high, high, rtol=RTOL)
-    if unchanged:
-        return ("zoom returned the old ranges: the new ones should span only the `top` best "
-                "trials (plus the margin), so that the next round searches a smaller region")
-    return None
-
-
-ZOOM_RULE = ("the new ranges do not follow the rule: on each hyperparameter's scale, span the "
-             "`top` best trials, widen by margin x that span on each side, clip to the old range")
-
-
 # ------------------------------------------------------------------ the exercise kinds
 
 
 @dataclass
 class Judged(Exercise):
-    """Judged by properties: a named mistake when the result's `head` is that mistake's,
-    otherwise `diagnose` (None: right). Results are plain data compared by `alike`."""
+    """A named mistake when the result's `head` is that mistake's, else `self.diagnose`."""
+
+    dim: type[Dimension] = LogUniform
 
     def same(self, result, expected):
         return alike(head(result), expected, self.rtol)
 
     def judge(self, result, expected, known, call=None):
-        for mistake, value in known.items():
-            if self.same(result, value):
-                return self.mistakes[mistake]
-        return self.diagnose(call, result, expected)
-
-    def diagnose(self, call, result, expected):
-        """None when `result` has every property the cell asks for, else one sentence."""
-        raise NotImplementedError
+        named = [self.mistakes[m] for m, value in known.items() if self.same(result, value)]
+        return named[0] if named else self.diagnose(call, result, expected)
 
 
 @dataclass
 class Driven(Judged):
     """Calls `course_lib.search_drivers.<call.args[0]>(function, *call.args[1:])`."""
-
-    dim: type[Dimension] = LogUniform
 
     def request(self, call):
         driver, *args = call.args
@@ -441,43 +200,168 @@ class Driven(Judged):
 
 class Distribution(Driven):
     def diagnose(self, call, result, expected):
-        if call.args[0] == "draw_across_seeds":
-            return single_draws_problem(result, self.dim(*call.args[1:3]), self.mistakes)
-        _, low, high, size = call.args[:4]
-        return (sample_problem(result["first"], self.dim(low, high), size, self.mistakes)
-                or random_problem(result["first"], result["other"], self.function))
+        dim = self.dim(*call.args[1:3])
+        if call.args[0] == "draw_samples":
+            return (sample_problem(result["first"], dim, call.args[3], self.mistakes)
+                    or random_problem(result["first"], result["other"], self.function))
+        # one sample per generator (size=1, many seeds): random and spread right too
+        where = f"{self.function}(low={dim.low:.3g}, high={dim.high:.3g}, size=1, rng)"
+        for x in result:
+            if problem := array_problem(x, 1, dim):
+                return f"{where}: {problem}"
+        x, n = np.concatenate(result).astype(np.float64), len(result)
+        distinct = np.unique(x).size
+        if distinct == 1:
+            which = next((end for end, v in (("low", dim.low), ("high", dim.high))
+                          if np.isclose(x[0], v, rtol=RTOL, atol=0)), f"{x[0]:.6g}")
+            return (f"{where} returns {which} for every generator ({n} seeds tried): one "
+                    "sample must be random too (a grid such as np.logspace with one point is "
+                    "just low); draw r with rng.uniform")
+        if distinct < n:
+            return (f"{where} gave only {distinct} distinct values for {n} generators with "
+                    "different seeds: draw r with rng.uniform, not from a fixed set of values")
+        problem = sample_problem(x, dim, n, self.mistakes)
+        return problem and f"{where}, one sample from each of {n} generators: {problem}"
 
 
 class Rng(Driven):
-    def diagnose(self, call, result, expected):
-        return rng_problem(result, self.dim(*call.args[1:3]), self.mistakes)
+    def diagnose(self, call, draws, expected):
+        """None, or why the samples do not come from (and only from) the `rng` argument."""
+        first, second, other = draws["first"], draws["second"], draws["other"]
+        for value in (first, second, other):
+            if problem := array_problem(value, None, self.dim(*call.args[1:3])):
+                return problem
+        if not np.array_equal(first, second):
+            return self.mistakes["global_rng"]
+        if np.array_equal(first, other):
+            return (f"{self.function} gave the same samples for generators with different "
+                    "seeds: draw from the `rng` argument instead of a generator of your own")
+        return random_problem(first, other, self.function)
 
 
 class Errors(Driven):
-    def diagnose(self, call, result, expected):
-        return value_error_problem(result, expected, call.args[1], self.dim(1.0, 2.0))
+    def diagnose(self, call, outcomes, expected):
+        """None, or which (low, high) was handled otherwise than the reference handles it."""
+        for (low, high), outcome, wanted in zip(call.args[1], outcomes, expected, strict=True):
+            where = f"{self.function}(low={low:g}, high={high:g}, ...)"
+            said = outcome if isinstance(outcome, str) and not outcome.startswith("<") else None
+            if wanted == "returned" and said != "returned":
+                return (f"{where} should return samples but raised {said}" if said
+                        else f"{where}: {array_problem(outcome, None, self.dim(1.0, 2.0))}")
+            if wanted == "ValueError" and said != "ValueError":
+                did = "raised " + said if said not in (None, "returned") else "returned samples"
+                return f"{where} should raise ValueError ({self.dim.rule} fails) but {did}"
+        return None
 
 
 class Search(Driven):
-    def diagnose(self, call, result, expected):
+    def diagnose(self, call, run, expected):
+        """None, or what is wrong with a `run_random_search` result on its synthetic loss."""
         _, space, important, positions, num_trials, _ = call.args
-        return search_problem(result, space, num_trials,
-                              SyntheticLoss(space, important, positions), self.mistakes)
+        hints, loss = self.mistakes, SyntheticLoss(space, important, positions)
+        returned, calls = run["first"]["returned"], run["first"]["calls"]
+        if problem := contract_problem(returned, (None, None),
+                                       name="random_search's result (best, trials)"):
+            return problem
+        best, trials = returned
+        if not isinstance(trials, list):
+            return ("trials should be a list of dicts (one per trial), not a "
+                    f"{type(trials).__name__}")
+        if len(calls) != num_trials:
+            return (f"the objective was called {len(calls)} times for num_trials = {num_trials}"
+                    ": evaluate each trial exactly once")
+        if len(trials) != num_trials:
+            return f"trials has {len(trials)} entries for num_trials = {num_trials}"
+        for trial in [*trials, best]:
+            where = "best: " if trial is best else ""
+            if not isinstance(trial, dict):
+                return f"{where}each trial should be a dict, not a {type(trial).__name__}"
+            if set(trial) != {*space, "loss"}:
+                return (f"{where}a trial has keys {sorted(trial)}; it should have one per "
+                        f"hyperparameter {sorted(space)} and 'loss'")
+            for key, value in trial.items():
+                if isinstance(value, np.ndarray) and value.size == 1:
+                    return where + hints["values_are_arrays"]
+                if problem := contract_problem(value, 0.0, name=f"{where}trial[{key!r}]"):
+                    return problem
+        if not all(np.isclose(t["loss"], loss({n: t[n] for n in space}), rtol=RTOL, atol=1e-12)
+                   for t in trials):
+            return ("a trial's 'loss' is not the objective's value at that trial's "
+                    "hyperparameters: store objective(params) with the params you passed")
+        for name, spec in space.items():
+            dim, values = dimension(*spec), np.array([trial[name] for trial in trials])
+            if np.any(values < dim.low - RTOL * abs(dim.low)) or np.any(
+                    values > dim.high + RTOL * abs(dim.high)):
+                return (f"values of {name!r} range from {values.min():.6g} to "
+                        f"{values.max():.6g}, outside its range [{dim.low:.6g}, {dim.high:.6g}]")
+            distinct = np.unique(values).size
+            if distinct < num_trials:
+                return (f"{name!r} takes only {distinct} distinct values in {num_trials} trials: "
+                        "draw every hyperparameter afresh for each trial (random search, not a "
+                        "grid)")
+            share = float(np.mean(dim.to_unit(values) < 0.5))
+            if num_trials >= 100 and abs(share - 0.5) > HALF_BAND:
+                return (f"{share:.0%} of the values of {name!r} lie in the lower half of its "
+                        f"range on its {dim.scale!r} scale, where about half belong: sample "
+                        f"{dim.scale!r} hyperparameters with "
+                        f"{dim.sampler or 'rng.uniform(low, high)'}")
+        if not any(alike(best, trial) for trial in trials):
+            return "best should be one of the trials (the same dict of values and loss)"
+        losses = [trial["loss"] for trial in trials]
+        if best["loss"] > min(losses):
+            return hints["keeps_worst"] if best["loss"] >= max(losses) else (
+                "best is not the trial with the lowest loss")
+        return None if alike(run["repeat"]["returned"], returned) else hints["global_rng"]
 
 
 class Zoom(Judged):
-    def diagnose(self, call, result, expected):
-        problem = zoom_problem(result, call.args[0], call.args[1], call.kwargs["top"],
-                               self.mistakes)
-        return problem or (None if self.same(result, expected) else ZOOM_RULE)
+    def diagnose(self, call, new_space, expected):
+        """None, or why the new ranges do not each keep their scale, lie inside the old ones,
+        contain the `top` best trials (the best above all), shrink and follow the rule."""
+        (trials, space), top = call.args, call.kwargs["top"]
+        if not isinstance(new_space, dict):
+            return ("zoom should return a dict name -> (low, high, scale), not a "
+                    f"{type(new_space).__name__}")
+        if set(new_space) != set(space):
+            return f"new_space has keys {sorted(new_space)}, but space has {sorted(space)}"
+        ranked = sorted(trials, key=lambda trial: trial["loss"])
+        for name, (low, high, scale) in space.items():
+            spec, where = new_space[name], f"new_space[{name!r}]"
+            if not (isinstance(spec, (tuple, list)) and len(spec) == 3):
+                return f"{where} should be a tuple (low, high, scale), not a {type(spec).__name__}"
+            if spec[2] != scale:
+                return f"{where} should keep the scale {scale!r}, not {spec[2]!r}"
+            for end, value in zip(("low", "high"), spec[:2], strict=True):
+                if problem := contract_problem(value, 0.0, name=f"the {end} end of {where}"):
+                    return problem
+            new_low, new_high, _ = spec
+            if new_low > new_high:
+                why = f": the smallest {name} comes from the largest 1 - {name}"
+                return f"{where} has low > high" + (why if scale == "beta" else "")
+            if new_low < low - RTOL * abs(low) or new_high > high + RTOL * abs(high):
+                return (f"the new range of {name!r} reaches outside the old one: clip it to "
+                        "the old [low, high]")
+            inside = [new_low - RTOL * abs(new_low) <= trial[name]
+                      <= new_high + RTOL * abs(new_high) for trial in ranked[:top]]
+            if not inside[0]:
+                return (f"the new range of {name!r} does not contain the best trial (the lowest "
+                        "loss): sort the trials by loss in increasing order and keep the first "
+                        "`top`")
+            if not all(inside):
+                return f"the new range of {name!r} does not contain all of the `top` best trials"
+            if new_low == new_high:
+                return self.mistakes["zero_width_when_tied"]
+        if alike(new_space, space):
+            return ("zoom returned the old ranges: the new ones should span only the `top` best "
+                    "trials (plus the margin), so that the next round searches a smaller region")
+        return None if self.same(new_space, expected) else (
+            "the new ranges do not follow the rule: on each hyperparameter's scale, span the "
+            "`top` best trials, widen by margin x that span on each side, clip to the old range")
 
 
-# --------------------------------------------------------------------- the calls
-
-
-def samples_call(dim, low, high, size, seed, label=""):
+def samples_call(dim, low, high, size, seed):
     """`size` samples from generators seeded `seed` (twice) and `seed + 1`."""
-    return Call(label or f"{dim.sampler}({low:.6g}, {high:.6g}, size={size}, rng)",
+    return Call(f"{dim.sampler}({low:.6g}, {high:.6g}, size={size}, rng)",
                 ("draw_samples", low, high, size, seed, seed + 1))
 
 
@@ -506,8 +390,7 @@ def _sampler_cells(dim, low, high, bounds, mistakes, global_rng):
                      mistakes, RTOL, dim=dim),
         Rng(f"{grade}_rng", name, "samples", f"{name}: the same seed gives the same samples "
             "(whatever np.random's state), another seed other samples.",
-            [samples_call(dim, low, high, 50, 0, f"{name}({low:g}, {high:g}) twice with "
-                          "the same seed")], {"global_rng": global_rng}, RTOL, dim=dim),
+            [samples_call(dim, low, high, 50, 0)], {"global_rng": global_rng}, RTOL, dim=dim),
         Errors(f"{grade}_errors", name, "outcomes", f"{name}: ValueError exactly when "
                f"{dim.rule} fails.", [errors_call(dim, bounds)], {}, RTOL, dim=dim))
 
@@ -515,6 +398,7 @@ def _sampler_cells(dim, low, high, bounds, mistakes, global_rng):
 CHECK_SPACE = {"learning_rate": (1e-4, 1.0, "log"), "beta": (0.9, 0.999, "beta"),
                "keep_prob": (0.5, 1.0, "linear")}
 CHECK_BEST = {"learning_rate": 0.3, "beta": 0.6, "keep_prob": 0.5}
+
 
 def _trials(*rows):
     """Trials over CHECK_SPACE from rows (learning_rate, beta, keep_prob, loss)."""
@@ -572,7 +456,7 @@ EXERCISES = declare(
                              "size=1): store one float per hyperparameter, e.g. float(x[0])",
         "global_rng": "two runs with generators seeded alike gave different trials: draw every "
                       "random number from the `rng` argument (pass it on to the samplers)",
-    }, RTOL, dim=LogUniform),
+    }, RTOL),
     Zoom("test_zoom", "zoom", "new_space",
          "zoom: the new ranges contain the best trials, lie inside the old ones and follow the "
          "rule.",
@@ -597,11 +481,4 @@ EXERCISES = declare(
 )
 """{grade_id: Exercise}: every graded cell of the notebook."""
 
-check_sample_log_uniform = EXERCISES["test_sample_log_uniform"].check
-check_sample_log_uniform_rng = EXERCISES["test_sample_log_uniform_rng"].check
-check_sample_log_uniform_errors = EXERCISES["test_sample_log_uniform_errors"].check
-check_sample_beta = EXERCISES["test_sample_beta"].check
-check_sample_beta_rng = EXERCISES["test_sample_beta_rng"].check
-check_sample_beta_errors = EXERCISES["test_sample_beta_errors"].check
-check_random_search = EXERCISES["test_random_search"].check
-check_zoom = EXERCISES["test_zoom"].check
+__getattr__ = visible_checks(EXERCISES)
