@@ -307,8 +307,7 @@ def test_each_wrong_tuple_is_named_by_both_layers(assignment, grade_id, shape):
     exercise = exercise_of(assignment, grade_id)
     wrap, words = TUPLES[shape]
     if isinstance(exercise.result, str):  # its result is not a tuple
-        assert not isinstance(registry.visible_values(assignment)[grade_id][0]["expected"],
-                              tuple)
+        assert not isinstance(load_values(assignment)[grade_id][0]["expected"], tuple)
         return
     _named_by_both_layers(exercise, returning(exercise, wrap), words)
 

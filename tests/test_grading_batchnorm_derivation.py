@@ -4,16 +4,14 @@ Every submission is the master with its two solution cells replaced. The mistake
 issue 4; the right variants are a staged backward pass along the computation graph, a compact
 one-line one, the equivalent mutant that drops the (zero) var term from dmu, and a forward pass that
 computes the variance in one pass. Backward passes built from course_lib's numerical tools
-(`numerical_layer`, `numerical_gradient`) must lose every gradient cell, on 200 seeds. The cases are
-checked twice: in process on several seeds (fast, no kernel), and end to end through
-`python -m autograder grade`.
+(`numerical_layer`, `numerical_gradient`) must lose every gradient cell, on 200 seeds. The class
+(`RIGHT`, `MISTAKES`) is graded in process and end to end by tests/test_grading_classes.py.
 """
 
 import contextlib
 import io
 
 import numpy as np
-import pytest
 
 from autograder.case import case_rng, judge_results
 from autograder.exercises import checks_for
@@ -21,12 +19,6 @@ from course_lib import probe
 from course_lib.checking import CheckFailed
 from course_lib.checks.batchnorm_derivation import EXERCISES
 from tests.helpers import (
-    assert_fails_exactly,
-    assert_feedback_hides_hidden_tests,
-    assert_full_marks,
-    assert_loses_exactly,
-    assert_untouched_scores_zero,
-    grade_class,
     in_process_failures,
     solution_sources,
 )
@@ -35,7 +27,6 @@ A = "02_batchnorm_derivation"
 FULL = {"test_batchnorm_forward": 2, "test_batchnorm_forward_eps": 1,
         "test_batchnorm_backward": 2, "test_batchnorm_backward_params": 1,
         "test_batchnorm_backward_tiny_variance": 1}
-ALL = dict.fromkeys(FULL)
 
 
 def forward(mu="Z.mean(axis=1, keepdims=True)", var="((Z - mu) ** 2).mean(axis=1, keepdims=True)",
@@ -217,22 +208,6 @@ MISTAKES = {
 }
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-@pytest.mark.parametrize("student", sorted(RIGHT))
-def test_right_variants_pass_every_case(student, seed):
-    with np.errstate(all="ignore"):
-        assert in_process_failures(A, RIGHT[student], seed) == {}
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-@pytest.mark.parametrize("student", sorted(MISTAKES))
-def test_each_mistake_fails_exactly_its_cases(student, seed):
-    sources, expected = MISTAKES[student]
-    with np.errstate(all="ignore"):
-        failed = in_process_failures(A, sources, seed)
-    assert_fails_exactly(failed, expected)
-
-
 def gradient_cell_failures(namespaces, seed):
     """{student: {gradient cell: verdict}} of the cells that fail, each cell's cases drawn once."""
     failed = {student: {} for student in namespaces}
@@ -272,35 +247,11 @@ def test_derived_gradients_pass_and_numerical_ones_fail_on_every_seed():
                     assert LOOKS_NUMERICAL in verdict.message, (seed, student, verdict.message)
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    others = {**RIGHT, **{student: sources for student, (sources, _) in MISTAKES.items()}}
-    return grade_class(tmp_path_factory, A, others)
+STATUSES = ("wrong_answer", "exception")
+"""What a failing cell may say: a mistake, or a student's forward pass raising inside it."""
+FEEDBACK = ("backward_var_instead_of_var_plus_eps", "var + eps")
+"""A student whose feedback page must name the mistake (tests/test_grading_classes.py)."""
 
-
-@pytest.mark.parametrize("student", ["correct", *sorted(RIGHT)])
-def test_right_submissions_get_full_marks(graded, student):
-    assert_full_marks(graded[2][student], FULL)
-
-
-def test_untouched_stub_scores_zero_with_a_status(graded):
-    assert_untouched_scores_zero(graded[2]["untouched"], FULL)
-
-
-@pytest.mark.parametrize("student", sorted(MISTAKES))
-def test_mistake_loses_exactly_its_points(graded, student):
-    assert_loses_exactly(graded[2][student], FULL, MISTAKES[student][1],
-                         statuses=("wrong_answer", "exception"))
-
-
-def test_feedback_names_the_mistake_and_hides_hidden_tests(graded):
-    out, _, table = graded
-    assert_feedback_hides_hidden_tests(out, A, table,
-                                       student="backward_var_instead_of_var_plus_eps",
-                                       words="var + eps")
-
-
-# ------------------------------------ moved from the visible checks' own tests: both layers
 
 def visible_and_graded(sources, seed=0):
     """({grade_id: visible message or None}, {grade_id: the grader's message}) of a submission."""

@@ -15,19 +15,11 @@ from course_lib.checks import hyperparameter_search as checks
 from course_lib.checks.hyperparameter_search import EXERCISES
 from course_lib.search_space import from_unit, to_unit
 from tests.helpers import (
-    assert_feedback_hides_hidden_tests,
-    assert_full_marks,
-    assert_loses_exactly,
-    assert_untouched_scores_zero,
-    grade_class,
     in_process_failures,
     solution_sources,
 )
 
 A = "01_hyperparameter_search"
-FULL = {"test_sample_log_uniform": 2, "test_sample_log_uniform_rng": 1,
-        "test_sample_log_uniform_errors": 1, "test_sample_beta": 2, "test_sample_beta_rng": 1,
-        "test_sample_beta_errors": 1, "test_random_search": 3, "test_zoom": 3}
 
 LOG_CHECK = "    if not 0 < low < high:\n        raise ValueError('bounds')\n"
 BETA_CHECK = "    if not 0 <= low < high < 1:\n        raise ValueError('bounds')\n"
@@ -358,7 +350,7 @@ def test_both_layers_name_each_mistake_alike(student, capsys):
     the same hint; every other visible check passes. Right variants pass both layers."""
     sources, expected = CATALOGUE.get(student) or (RIGHT.get(student, {}), {})
     namespace = _functions(sources)
-    for grade_id in FULL:
+    for grade_id in EXERCISES:
         check, name = _check(grade_id)
         with np.errstate(all="ignore"):
             if grade_id not in expected:
@@ -381,38 +373,10 @@ def test_both_layers_name_each_mistake_alike(student, capsys):
     capsys.readouterr()
 
 
-END_TO_END_RIGHT = ["beta_through_log_uniform", "zoom_in_exponents"]
-"""Right variants also graded end to end (the others only in process, to save time)."""
-
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    others = {**{student: RIGHT[student] for student in END_TO_END_RIGHT},
-              **{student: replacements for student, (replacements, _) in MISTAKES.items()}}
-    return grade_class(tmp_path_factory, A, others)
-
-
-@pytest.mark.parametrize("student", ["correct", *END_TO_END_RIGHT])
-def test_right_submissions_get_full_marks(graded, student):
-    assert_full_marks(graded[2][student], FULL)
-
-
-def test_untouched_stub_scores_zero_with_a_status(graded):
-    assert_untouched_scores_zero(graded[2]["untouched"], FULL)
-
-
-@pytest.mark.parametrize("student", sorted(MISTAKES))
-def test_mistake_loses_its_points(graded, student):
-    assert_loses_exactly(graded[2][student], FULL, MISTAKES[student][1], statuses=None,
-                         hinted_statuses=("wrong_answer",))
-
-
-def test_feedback_is_written_and_hides_hidden_tests(graded):
-    out, _, table = graded
-    assert_feedback_hides_hidden_tests(out, A, table, student="search_returns_worst",
-                                       words=SEARCH["keeps_worst"][:40])
-
-
-def test_terminal_summary(graded):
-    _, proc, _ = graded
-    assert f"{A}: {len(MISTAKES) + len(END_TO_END_RIGHT) + 2} students" in proc.stdout
+END_TO_END = ["beta_through_log_uniform", "zoom_in_exponents", *MISTAKES]
+"""Graded end to end by tests/test_grading_classes.py (other right variants only in process)."""
+STATUSES = None
+"""A cell a mistake breaks without naming it may fail with any status."""
+HINTED_STATUSES = ("wrong_answer",)
+FEEDBACK = ("search_returns_worst", SEARCH["keeps_worst"][:40])
+"""A student whose feedback page must name the mistake."""

@@ -1,0 +1,142 @@
+"""Every assignment graded as a class: in process on several seeds, then end to end.
+
+Each assignment's test module (`tests/test_grading_<name>.py`) holds its class:
+
+- `RIGHT`: {student: solution cells} — right variants, which keep every point;
+- `MISTAKES`: {student: (solution cells, {grade_id: words its message must contain, or
+  None})} — exactly those cells lose their points;
+- `FEEDBACK`: (student, words) — what that student's feedback page must show;
+- optionally `STATUSES`, the statuses a failing cell may have (default wrong_answer; None:
+  any but ok), `HINTED_STATUSES`, those of a cell whose hint is given, and `END_TO_END`, the
+  students sent through the real grader (default all of them).
+
+Here every class gets the same tests: in process on four seeds (no kernel), and once end to
+end through `python -m autograder grade`, every assignment's class in one run: the masters
+get full marks, the released notebooks 0 with `not_implemented`, each mistake loses exactly
+its cells, feedback pages hide the hidden tests, and the terminal summary counts everyone.
+"""
+
+import importlib
+
+import numpy as np
+import pytest
+
+from autograder.course import graded_cells
+from autograder.exercises import ASSIGNMENTS, module_name
+from tests.helpers import (
+    assert_fails_exactly,
+    assert_feedback_hides_hidden_tests,
+    assert_full_marks,
+    assert_loses_exactly,
+    assert_untouched_scores_zero,
+    in_process_failures,
+    run_grader,
+    scores_by_student,
+    student_version,
+    with_solutions,
+    write_submission,
+)
+
+MODULES = {a: importlib.import_module(f"tests.test_grading_{module_name(a)}") for a in ASSIGNMENTS}
+CLASSES = {a: m for a, m in MODULES.items() if hasattr(m, "FEEDBACK")}
+SEEDS = [0, 1, 2, 3]
+
+
+def full(assignment):
+    """{grade_id: points} of the master's graded cells."""
+    return dict(graded_cells(assignment))
+
+
+def end_to_end(assignment):
+    """The students of `assignment` sent through the real grader."""
+    module = CLASSES[assignment]
+    return getattr(module, "END_TO_END", [*module.RIGHT, *module.MISTAKES])
+
+
+RIGHT = [(a, s) for a, m in CLASSES.items() for s in m.RIGHT]
+MISTAKES = [(a, s) for a, m in CLASSES.items() for s in m.MISTAKES]
+
+
+# ---------------------------------------------------------------------- in process
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("assignment, student", RIGHT)
+def test_right_variants_pass_every_case(assignment, student, seed):
+    with np.errstate(all="ignore"):
+        assert in_process_failures(assignment, CLASSES[assignment].RIGHT[student], seed) == {}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("assignment, student", MISTAKES)
+def test_each_mistake_fails_exactly_its_cells(assignment, student, seed):
+    sources, expected = CLASSES[assignment].MISTAKES[student]
+    with np.errstate(all="ignore"):
+        failed = in_process_failures(assignment, sources, seed)
+    assert_fails_exactly(failed, expected)
+
+
+# --------------------------------------------------------------------- end to end
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """(out folder, completed process, {assignment: {student: {grade_id: row}}}): one run."""
+    root = tmp_path_factory.mktemp("submissions")
+    out = tmp_path_factory.mktemp("graded")
+    for assignment, module in CLASSES.items():
+        write_submission(root, "correct", assignment, with_solutions(assignment))
+        write_submission(root, "untouched", assignment, student_version(assignment))
+        for student in end_to_end(assignment):
+            sources = module.RIGHT.get(student) or module.MISTAKES[student][0]
+            write_submission(root, student, assignment, with_solutions(assignment, sources))
+    proc, rows = run_grader(root, out, "--jobs", "2")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = {a: scores_by_student([r for r in rows if r["assignment"] == a]) for a in CLASSES}
+    return out, proc, table
+
+
+def graded_right():
+    return [(a, s) for a in CLASSES for s in ["correct", *CLASSES[a].RIGHT]
+            if s == "correct" or s in end_to_end(a)]
+
+
+def graded_mistakes():
+    return [(a, s) for a, s in MISTAKES if s in end_to_end(a)]
+
+
+@pytest.mark.parametrize("assignment, student", graded_right())
+def test_right_submissions_get_full_marks(graded, assignment, student):
+    assert_full_marks(graded[2][assignment][student], full(assignment))
+
+
+def test_every_assignment_has_a_class():
+    assert list(CLASSES) == list(ASSIGNMENTS)
+
+
+@pytest.mark.parametrize("assignment", CLASSES)
+def test_untouched_notebook_scores_zero_with_a_status(graded, assignment):
+    assert_untouched_scores_zero(graded[2][assignment]["untouched"], full(assignment))
+
+
+@pytest.mark.parametrize("assignment, student", graded_mistakes())
+def test_each_mistake_loses_exactly_its_points(graded, assignment, student):
+    module = CLASSES[assignment]
+    assert_loses_exactly(graded[2][assignment][student], full(assignment),
+                         module.MISTAKES[student][1],
+                         statuses=getattr(module, "STATUSES", ("wrong_answer",)),
+                         hinted_statuses=getattr(module, "HINTED_STATUSES", None))
+
+
+@pytest.mark.parametrize("assignment", CLASSES)
+def test_feedback_names_the_mistake_and_hides_hidden_tests(graded, assignment):
+    out, _, table = graded
+    student, words = CLASSES[assignment].FEEDBACK
+    assert_feedback_hides_hidden_tests(out, assignment, table[assignment], student=student,
+                                       words=words)
+
+
+@pytest.mark.parametrize("assignment", CLASSES)
+def test_terminal_summary_counts_every_student(graded, assignment):
+    _, proc, table = graded
+    assert f"{assignment}: {len(table[assignment])} students" in proc.stdout
