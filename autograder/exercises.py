@@ -120,8 +120,6 @@ def cases(assignment: str, grade_id: str, rng: np.random.Generator) -> list[Case
 
 def checks_for(assignment: str) -> dict[str, Callable[[np.random.Generator], list[Case]]]:
     """{grade_id: rng -> [Case]} of `assignment`, in the master's order of declaration."""
-    if assignment in ASSIGNMENTS and not _declared(assignment):  # its hand-written cases
-        return importlib.import_module(f"autograder.checks.{module_name(assignment)}").CHECKS
     return {grade_id: functools.partial(cases, assignment, grade_id)
             for grade_id in exercises(assignment)}
 
@@ -151,14 +149,10 @@ def write_values(assignment: str, folder: Path | None = None) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """python -m autograder.exercises [ASSIGNMENT ...]: regenerate the values files."""
-    names = argv if argv else [a for a in ASSIGNMENTS if _declared(a)]
+    names = argv or ASSIGNMENTS
     for assignment in names:
         print(f"wrote {write_values(assignment)}")
     return 0
-
-
-def _declared(assignment: str) -> bool:
-    return hasattr(published(assignment), "EXERCISES")
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@ collect_ignore = ["sandbox_census_cell.py"]
 # `make test` hands whole files to two workers in collection order (pytest-xdist's loadfile):
 # the files that grade whole classes go first, so that no long file starts last while the
 # other worker has nothing left to do. Order only: every test still runs.
-LONGEST_FIRST = ("test_grading_resume.py", "test_probe_channel.py", "test_grading_run.py",
-                 "test_grading_hostile.py", "test_sandbox_census.py", "test_notebooks.py")
+LONGEST_FIRST = ("test_grading_classes.py", "test_grading_resume.py", "test_probe_channel.py",
+                 "test_grading_run.py", "test_grading_hostile.py", "test_sandbox_census.py",
+                 "test_notebooks.py")
 
 
 def pytest_collection_modifyitems(session, config, items):

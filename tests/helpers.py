@@ -152,11 +152,12 @@ def _imports(source):
     return ast.Module(body=body, type_ignores=[])
 
 
-def solved_namespace(assignment, sources=None):
-    """The master's imports and solutions (those in `sources` replaced), executed afresh."""
+def solved_namespace(assignment, sources=None, extra=None):
+    """The master's imports and solutions (those in `sources` replaced), executed afresh in
+    a namespace that also holds `extra`."""
     import numpy as np
 
-    namespace = {"np": np}
+    namespace = {"np": np, **(extra or {})}
     for cell in master(assignment).cells:
         module = _imports(cell.source) if cell.cell_type == "code" else None
         if module is not None:
@@ -178,7 +179,7 @@ def in_process_failures(assignment, sources, seed, namespace=None):
     from autograder.exercises import checks_for
     from course_lib import probe
 
-    namespace = {**solved_namespace(assignment, sources), **(namespace or {})}
+    namespace = solved_namespace(assignment, sources, namespace)
     failed = {}
     for grade_id, make_cases in checks_for(assignment).items():
         cases = make_cases(case_rng(seed, grade_id))

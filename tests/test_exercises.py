@@ -24,7 +24,7 @@ from course_lib.exercise import load_values
 from tests.helpers import REPO, solved_namespace
 
 SEEDS = (0, 1, 2)
-DECLARED = [a for a in registry.ASSIGNMENTS if hasattr(registry.published(a), "EXERCISES")]
+DECLARED = list(registry.ASSIGNMENTS)
 EXERCISES = [(a, g) for a in DECLARED for g in registry.exercises(a)]
 MISTAKES = [(a, g, m) for a, g in EXERCISES for m in registry.exercises(a)[g].mistakes]
 

@@ -10,26 +10,24 @@ Each assignment's test module (`tests/test_grading_<name>.py`) holds its class:
   any but ok), `HINTED_STATUSES`, those of a cell whose hint is given, and `END_TO_END`, the
   students sent through the real grader (default all of them).
 
-Here every class gets the same tests: in process on four seeds (no kernel), and once end to
-end through `python -m autograder grade`, every assignment's class in one run: the masters
-get full marks, the released notebooks 0 with `not_implemented`, each mistake loses exactly
-its cells, feedback pages hide the hidden tests, and the terminal summary counts everyone.
+Here every class is graded once end to end through `python -m autograder grade`, every
+assignment's class in one run: the masters get full marks, the released notebooks 0 with
+`not_implemented`, each mistake loses exactly its cells, feedback pages hide the hidden
+tests, and the terminal summary counts everyone. tests/test_grading_in_process.py runs the
+same classes in process on four seeds.
 """
 
 import importlib
 
-import numpy as np
 import pytest
 
 from autograder.course import graded_cells
 from autograder.exercises import ASSIGNMENTS, module_name
 from tests.helpers import (
-    assert_fails_exactly,
     assert_feedback_hides_hidden_tests,
     assert_full_marks,
     assert_loses_exactly,
     assert_untouched_scores_zero,
-    in_process_failures,
     run_grader,
     scores_by_student,
     student_version,
@@ -39,7 +37,6 @@ from tests.helpers import (
 
 MODULES = {a: importlib.import_module(f"tests.test_grading_{module_name(a)}") for a in ASSIGNMENTS}
 CLASSES = {a: m for a, m in MODULES.items() if hasattr(m, "FEEDBACK")}
-SEEDS = [0, 1, 2, 3]
 
 
 def full(assignment):
@@ -53,27 +50,7 @@ def end_to_end(assignment):
     return getattr(module, "END_TO_END", [*module.RIGHT, *module.MISTAKES])
 
 
-RIGHT = [(a, s) for a, m in CLASSES.items() for s in m.RIGHT]
 MISTAKES = [(a, s) for a, m in CLASSES.items() for s in m.MISTAKES]
-
-
-# ---------------------------------------------------------------------- in process
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("assignment, student", RIGHT)
-def test_right_variants_pass_every_case(assignment, student, seed):
-    with np.errstate(all="ignore"):
-        assert in_process_failures(assignment, CLASSES[assignment].RIGHT[student], seed) == {}
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("assignment, student", MISTAKES)
-def test_each_mistake_fails_exactly_its_cells(assignment, student, seed):
-    sources, expected = CLASSES[assignment].MISTAKES[student]
-    with np.errstate(all="ignore"):
-        failed = in_process_failures(assignment, sources, seed)
-    assert_fails_exactly(failed, expected)
 
 
 # --------------------------------------------------------------------- end to end

@@ -214,12 +214,17 @@ def swapped_drivers():
         sys.modules["course_lib.search_drivers"] = real
 
 
+@pytest.fixture
+def sampler_cases():
+    """The grader's cases of the sampler cells, built before any driver is swapped."""
+    return {g: checks_for(SEARCH)[g](case_rng(SEED, g)) for g in SAMPLER_IDS}
+
+
 def test_swapped_drivers_would_pass_stubs_but_the_shipped_ones_run_the_students_code(
-        swapped_drivers):
+        sampler_cases, swapped_drivers):
     shipped = probe.load_drivers({"course_lib.search_drivers":
                                   probe.module_source("course_lib.search_drivers")})
-    for grade_id in SAMPLER_IDS:
-        cases = checks_for(SEARCH)[grade_id](case_rng(SEED, grade_id))
+    for grade_id, cases in sampler_cases.items():
         requests = [case.request() for case in cases]
         trusting = judge_results(cases, [probe.call_one(r, swapped_drivers) for r in requests])
         assert trusting.status == "ok", (grade_id, trusting.message)  # the attack is real

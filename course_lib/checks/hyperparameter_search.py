@@ -195,7 +195,8 @@ class Driven(Judged):
 
     def reference_call(self, solve, call, flags):
         driver, *args = call.args
-        return head(getattr(search_drivers, driver)(functools.partial(solve, **flags), *args))
+        reference = functools.wraps(solve)(lambda *a, **k: solve(*a, **k, **flags))
+        return head(getattr(search_drivers, driver)(reference, *args))
 
 
 class Distribution(Driven):

@@ -1,1 +1,0 @@
-"""Hand-written grader cases of the assignments not yet declared as exercises."""
