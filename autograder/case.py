@@ -2,7 +2,7 @@
 
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,14 +26,14 @@ class Case:
     judge: Callable[[Any], "str | None"]
     kwargs: dict = field(default_factory=dict)
 
-    def student_function(self):
+    def student_function(self) -> str:
         """The name of the student's function this case exercises."""
         if ":" not in self.function:
             return self.function
         names = [a["__global__"] for a in self.args if isinstance(a, dict) and "__global__" in a]
         return names[0] if names else self.function
 
-    def request(self):
+    def request(self) -> dict[str, Any]:
         """The JSON description of this call sent to the kernel."""
         return {"case": self.name, "function": self.function,
                 "args": [_encode_arg(a) for a in self.args],
@@ -46,7 +46,7 @@ def _encode_arg(value):
     return codec.encode(value)
 
 
-def global_ref(name):
+def global_ref(name: str) -> dict[str, str]:
     """An argument that stands for the notebook's own object `name` (a function or class)."""
     return {"__global__": name}
 
@@ -61,11 +61,11 @@ class Verdict:
     cases_total: int = 0
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return self.status == "ok"
 
 
-def case_rng(seed, grade_id):
+def case_rng(seed: int, grade_id: str) -> np.random.Generator:
     """The generator for one grade_id's inputs under the run's seed."""
     return np.random.default_rng([int(seed), zlib.crc32(grade_id.encode())])
 
@@ -88,7 +88,8 @@ RECORD_KEYS = {"call", "case", "function", "ok", "value", "error", "message", "s
                "raised_in", "seconds", "args_after", "kwargs_after", "arg_names"}
 
 
-def report_problem(report, cases, *, grade_id, nonce):
+def report_problem(report: Any, cases: Sequence[Case], *, grade_id: str,
+                   nonce: str | None) -> str | None:
     """None when `report` is exactly the probe's answer to `cases`, else what is wrong with it.
 
     The answer must be a dict with the cell's grade_id and nonce and one record per call,
@@ -119,7 +120,8 @@ def report_problem(report, cases, *, grade_id, nonce):
     return None
 
 
-def judge_cell(reports, cases, *, grade_id, nonce, demo_only=frozenset()):
+def judge_cell(reports: list[Any], cases: Sequence[Case], *, grade_id: str, nonce: str | None,
+               demo_only: frozenset[str] = frozenset()) -> Verdict | None:
     """Verdict of a graded cell from every probe report among its outputs (None if none).
 
     Exactly one report, exactly for these calls and with this cell's nonce, is judged;
@@ -135,7 +137,8 @@ def judge_cell(reports, cases, *, grade_id, nonce, demo_only=frozenset()):
     return judge_results(cases, reports[0]["results"], demo_only=demo_only)
 
 
-def judge_results(cases, records, *, demo_only=frozenset()):
+def judge_results(cases: Sequence[Case], records: Any, *,
+                  demo_only: frozenset[str] = frozenset()) -> Verdict:
     """Verdict from the kernel's result records of `cases` (in the same order).
 
     `demo_only` holds the names the submission defines only in cells tagged demo,
@@ -240,7 +243,8 @@ def _changed_argument(case, record):
     return None
 
 
-def run_in_process(assignment, grade_id, namespace, seed=0):
+def run_in_process(assignment: str, grade_id: str, namespace: dict[str, Any],
+                   seed: int = 0) -> Verdict:
     """Run the grader's cases of `grade_id` on the functions in `namespace`; raise if any fails.
 
     Used by the hidden part of the masters' test cells, so that executing a

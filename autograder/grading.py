@@ -226,10 +226,9 @@ def _setup_worker(scratch: str | os.PathLike[str], seed: int, settings: Mapping[
     root = Path(tempfile.mkdtemp(prefix=f"worker-{os.getpid()}-", dir=scratch))
     shutil.rmtree(root)
     shutil.copytree(settings["template"], root)  # gradebook with the assignments registered
-    overrides = sandbox.install_kernel(
-        root, hide=sandbox.paths_to_hide(settings["out"], submissions),
-        limits=settings["limits"], enabled=settings["isolate"],
-        uid=60000 + os.getpid() % 5000)
+    overrides = sandbox.install_kernel(root, limits=settings["limits"],
+                                       enabled=settings["isolate"],
+                                       uid=60000 + os.getpid() % 5000)
     grader = Grader(root, seed=seed, verdict_dir=Path(scratch) / "verdicts",
                     timeout=settings["timeout"], notebook_timeout=settings["notebook_timeout"],
                     overrides=overrides)

@@ -11,11 +11,14 @@ the verdict after them: a line, or an error naming the mistake, which is what
 nbgrader's SaveAutoGrades scores.
 """
 
+from __future__ import annotations
+
 import ast
 import functools
 import json
 import os
 import time
+from typing import Any
 
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import DeadKernelError
@@ -30,7 +33,7 @@ from autograder.limits import OUTPUT_MESSAGES, OutputCaps, kill_strays, message_
 from course_lib.probe import MIME, cell_source, driver_modules, make_request, module_source
 
 
-def is_graded_test(cell):
+def is_graded_test(cell: NotebookNode) -> bool:
     """A code cell that carries points, has a grade_id and is not a solution cell."""
     return (cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
             and "grade_id" in cell.metadata.get("nbgrader", {}))
@@ -39,13 +42,13 @@ def is_graded_test(cell):
 DEMO_TAG = "demo"
 
 
-def is_demo(cell):
+def is_demo(cell: NotebookNode) -> bool:
     """An illustration the master tags 'demo': no graded function may depend on it."""
     return (DEMO_TAG in cell.metadata.get("tags", []) and not utils.is_grade(cell)
             and not utils.is_solution(cell))
 
 
-def defined_names(source):
+def defined_names(source: str) -> set[str]:
     """The global names a cell's code binds: assignments, def, class, import, for, with, ...
 
     Function and class bodies, lambdas and comprehensions are not entered (their names
@@ -93,13 +96,17 @@ def defined_names(source):
     return names
 
 
-def demo_only_names(cells):
+def demo_only_names(cells: list[NotebookNode]) -> frozenset[str]:
     """Names that cells tagged demo define and no other code cell of the notebook does."""
     demo, other = set(), set()
     for cell in cells:
         if cell.cell_type == "code":
             (demo if is_demo(cell) else other).update(defined_names(cell.source))
     return frozenset(demo - other)
+
+
+Resources = dict[str, Any]
+"""nbconvert's resources of one notebook (nbgrader's keys, and ProbeExecute's channels)."""
 
 
 class RepairSubmission(NbGraderPreprocessor):
@@ -111,7 +118,8 @@ class RepairSubmission(NbGraderPreprocessor):
     cell that is gone gets status cell_missing.
     """
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode,
+                   resources: Resources) -> tuple[NotebookNode, Resources]:
         from nbgrader.api import Gradebook
 
         with Gradebook(resources["nbgrader"]["db_url"]) as gradebook:
@@ -222,7 +230,8 @@ class ProbeExecute(Execute):
     raise_on_iopub_timeout = Bool(False, help="Go on when a cell's output is late.").tag(
         config=True)
 
-    def preprocess(self, nb, resources, *args, **kwargs):
+    def preprocess(self, nb: NotebookNode, resources: Resources, *args: Any,
+                   **kwargs: Any) -> tuple[NotebookNode, Resources]:
         self._assignment = resources["nbgrader"]["assignment"]
         self._deadline = time.monotonic() + self.notebook_timeout
         self._dead_at = None
@@ -237,7 +246,8 @@ class ProbeExecute(Execute):
         remaining = self._deadline - time.monotonic()
         return max(1, int(min(self.timeout or remaining, remaining)))
 
-    def preprocess_cell(self, cell, resources, index):
+    def preprocess_cell(self, cell: NotebookNode, resources: Resources,
+                        index: int) -> tuple[NotebookNode, Resources]:
         if cell.cell_type != "code":
             return cell, resources
         if self.skip_demo_cells and is_demo(cell):
@@ -270,7 +280,8 @@ class ProbeExecute(Execute):
         self._timed_out = True
         return await super()._async_handle_timeout(timeout, cell)
 
-    def process_message(self, msg, cell, cell_index):
+    def process_message(self, msg: dict, cell: NotebookNode,
+                        cell_index: int) -> NotebookNode | None:
         """Count every output message against the caps; take reports off to the channel."""
         msg_type = msg.get("msg_type")
         if msg_type not in OUTPUT_MESSAGES:
@@ -291,7 +302,7 @@ class ProbeExecute(Execute):
             return None
         return super().process_message(msg, cell, cell_index)
 
-    def on_cell_executed(self, **kwargs):
+    def on_cell_executed(self, **kwargs: Any) -> None:
         """nbgrader adds the reply's error when no output shows it: keep that one short too."""
         cell = kwargs["cell"]
         before = len(cell.outputs)
@@ -302,8 +313,9 @@ class ProbeExecute(Execute):
                 output.traceback = [str(line)[:2000]
                                     for line in list(output.get("traceback", []))[-40:]]
 
-    async def async_execute_cell(self, cell, cell_index, execution_count=None,
-                                 store_history=True):
+    async def async_execute_cell(self, cell: NotebookNode, cell_index: int,
+                                 execution_count: int | None = None,
+                                 store_history: bool = True) -> NotebookNode:
         if not is_graded_test(cell):
             return await super().async_execute_cell(cell, cell_index, execution_count,
                                                     store_history)
@@ -363,7 +375,8 @@ class JudgeProbes(NbGraderPreprocessor):
     verdict_dir = Unicode("", help="Folder for <student>/<assignment>.json verdicts.").tag(
         config=True)
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode,
+                   resources: Resources) -> tuple[NotebookNode, Resources]:
         self._assignment = resources["nbgrader"]["assignment"]
         self._channels = resources.get(CHANNEL, {})
         self._demo_only = demo_only_names(nb.cells)
@@ -384,7 +397,8 @@ class JudgeProbes(NbGraderPreprocessor):
             os.replace(path + ".tmp", path)
         return nb, resources
 
-    def preprocess_cell(self, cell, resources, cell_index):
+    def preprocess_cell(self, cell: NotebookNode, resources: Resources,
+                        cell_index: int) -> tuple[NotebookNode, Resources]:
         if not is_graded_test(cell):
             return cell, resources
         grade_id = cell.metadata.nbgrader["grade_id"]

@@ -7,10 +7,20 @@ the grader writes it into grades.csv and the feedback.
 
 Example
 -------
->>> import numpy as np
+>>> from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
 >>> describe_mismatch(np.ones((2, 3)) * 3, np.ones((2, 3)), name="dZ", m=3)
 'dZ is m = 3 times too large: divide by the number of examples m'
 """
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +32,7 @@ class CheckFailed(AssertionError):
     """A visible check found a mistake; the message says what to fix."""
 
 
-def relative_error(actual, expected):
+def relative_error(actual: Any, expected: Any) -> float:
     """max |a - e| / max(|a| + |e|, tiny), elementwise, as one float."""
     actual = np.asarray(actual, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
@@ -35,7 +45,8 @@ def _close(actual, expected, rtol, atol):
         np.allclose(actual, expected, rtol=rtol, atol=atol))
 
 
-def describe_mismatch(actual, expected, *, name, m=None, rtol=RTOL, atol=1e-12):
+def describe_mismatch(actual: Any, expected: Any, *, name: str, m: int | None = None,
+                      rtol: float = RTOL, atol: float = 1e-12) -> str | None:
     """None if `actual` matches `expected`, otherwise a sentence naming the likely mistake.
 
     Parameters
@@ -83,14 +94,14 @@ def describe_mismatch(actual, expected, *, name, m=None, rtol=RTOL, atol=1e-12):
             f"(relative error {relative_error(actual, expected):.1e}, tolerance {rtol:.0e})")
 
 
-def scale_of(expected):
+def scale_of(expected: Any) -> float:
     """The largest finite |entry| of `expected` (0.0 when it has none)."""
     expected = np.asarray(expected, dtype=np.float64)
     finite = np.abs(expected[np.isfinite(expected)])
     return float(finite.max()) if finite.size else 0.0
 
 
-def matches(actual, expected, rtol):
+def matches(actual: Any, expected: Any, rtol: float) -> bool:
     """Whether `actual` is `expected` within `rtol` of its largest entry (nan matches nan).
 
     `expected` is a float, an array, or a tuple of those; None (a mistake with no result)
@@ -123,7 +134,7 @@ MODIFIED_ARGUMENT = ("{function} modified its argument {argument} in place: comp
 """The sentence for a graded function that changes its inputs, shown by both layers."""
 
 
-def snapshot(value):
+def snapshot(value: Any) -> Any:
     """A copy of the plain data in `value` (arrays, numbers, lists, tuples, dicts).
 
     Anything else (a generator, a graph node, a function) is kept by identity: only its
@@ -138,7 +149,7 @@ def snapshot(value):
     return value
 
 
-def same_data(before, after):
+def same_data(before: Any, after: Any) -> bool:
     """Whether `after` still holds what `snapshot` saw in `before` (bitwise for arrays).
 
     >>> a = np.ones(3); s = snapshot(a); a[0] = 2.0
@@ -162,7 +173,8 @@ def same_data(before, after):
     return before is after
 
 
-def modified_arguments(function, args, kwargs, call):
+def modified_arguments(function: Callable, args: tuple, kwargs: dict,
+                       call: Callable[[], Any]) -> tuple[Any, list[str]]:
     """Call `call()` and return (its result, the names of `function`'s arguments it changed).
 
     `args`/`kwargs` are what `call` passes to `function`; names come from its signature.
@@ -179,7 +191,7 @@ def modified_arguments(function, args, kwargs, call):
     return result, changed
 
 
-def unchanged_arguments(function):
+def unchanged_arguments(function: Callable) -> Callable:
     """Wrap a student's `function`: a call that changes its arguments raises CheckFailed.
 
     >>> def bad(Z):
@@ -213,7 +225,7 @@ def unchanged_arguments(function):
 # ------------------------------------------ the result contract every graded function has
 
 
-def contract_problem(actual, expected, *, name):
+def contract_problem(actual: Any, expected: Any, *, name: str) -> str | None:
     """None if `actual` has the type, shape and dtype of `expected`, else one sentence.
 
     `expected` is the reference's result: a float, a float64 array or a tuple of those.

@@ -46,7 +46,7 @@ def jupyter_path():
 
 
 def _install(tmp_path, enabled, uid=61999):
-    overrides = sandbox.install_kernel(tmp_path, hide=[], limits=LIMITS, enabled=enabled, uid=uid)
+    overrides = sandbox.install_kernel(tmp_path, limits=LIMITS, enabled=enabled, uid=uid)
     spec = json.loads((tmp_path / "share" / "kernels" / sandbox.KERNEL_NAME /
                        "kernel.json").read_text())
     return overrides, spec
@@ -161,7 +161,7 @@ KEEPER = """
 import os, sys, time
 from jupyter_client import KernelManager
 from autograder import sandbox
-overrides = sandbox.install_kernel(sys.argv[1], hide=[], limits=sandbox.Limits(),
+overrides = sandbox.install_kernel(sys.argv[1], limits=sandbox.Limits(),
                                    enabled=True, uid=int(sys.argv[2]))
 km = KernelManager(kernel_name=sandbox.KERNEL_NAME, transport="ipc",
                    ip=overrides["KernelManager.ip"])

@@ -35,10 +35,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from jupyter_core.paths import jupyter_runtime_dir
-
-from autograder.course import AUTOGRADER_DIR, REPO_DIR
-
 KERNEL_NAME = "course-sandbox"
 LAUNCHER = Path(__file__).resolve().parent / "kernel-launch.sh"
 RUN_DIR = Path("/run/course-grader")
@@ -293,16 +289,14 @@ def prepare_worker(limits: Limits, uid: int) -> Layout:
     return Layout(course_lib=course_lib, sockets=stage / "kernel", uid=uid, limits=limits)
 
 
-def install_kernel(worker_dir, *, hide=None, limits: Limits, enabled: bool, uid: int) -> dict:
+def install_kernel(worker_dir: str | os.PathLike[str], *, limits: Limits, enabled: bool,
+                   uid: int) -> dict:
     """Write a kernelspec for the sandboxed kernel; return the config overrides that use it.
 
     Parameters
     ----------
     worker_dir : Path
         This worker's scratch folder; the kernelspec goes in `worker_dir/share`.
-    hide : ignored
-        Kept for callers of the deny-list sandbox; the allow-list needs no list of hidden
-        paths.
     limits : Limits
     enabled : bool
         Whether the sandbox can be used (see `namespaces_available`).
@@ -335,12 +329,6 @@ def install_kernel(worker_dir, *, hide=None, limits: Limits, enabled: bool, uid:
     return overrides
 
 
-def paths_to_hide(out_dir, submissions_dir) -> list[Path]:
-    """Folders the deny-list sandbox used to hide; kept for callers, unused by the sandbox."""
-    return [AUTOGRADER_DIR, REPO_DIR / ".git", Path(out_dir).resolve(),
-            Path(submissions_dir).resolve(), Path(jupyter_runtime_dir()), RUN_DIR]
-
-
 __all__ = ["KERNEL_NAME", "Layout", "Limits", "applied_limits", "bwrap_path", "describe",
-           "install_kernel", "namespaces_available", "paths_to_hide", "prepare_worker",
+           "install_kernel", "namespaces_available", "prepare_worker",
            "prune_stale_workers", "sandbox_command", "scratch_sizes", "stage_course_lib"]
