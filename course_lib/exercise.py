@@ -133,8 +133,10 @@ class Exercise:
         """None when `result` is `expected`, otherwise one sentence naming what is wrong.
 
         `known` maps a mistake id to that mistake's result on the same call (a mistake with
-        no result, or the right one, is left out). A hint is given only when the result
-        matches its mistake.
+        no result, or the right one, is left out). In order: a mistake's hint when the result
+        matches that mistake's result and has its container; the contract sentence (wrong
+        container, shape or dtype); None when right; the `problem` hook's diagnosis; a
+        generic sentence with the relative error.
         """
         contract = self.contract_problem(result, expected)
         for mistake, value in known.items():
