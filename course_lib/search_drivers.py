@@ -20,12 +20,26 @@ Example
 (True, (3,))
 """
 
+from __future__ import annotations
+
 import traceback
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from course_lib.checking import modified_arguments
 from course_lib.synthetic_loss import SyntheticLoss
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from typing import Any
+
+    _Sampler = Callable[[float, float, int, np.random.Generator], Any]
+    """The student's sampler(low, high, size, rng)."""
+    _RandomSearch = Callable[[Callable[[dict[str, float]], float],
+                              dict[str, tuple[float, float, str]], int, np.random.Generator],
+                             Any]
+    """The student's random_search(objective, space, num_trials, rng)."""
 
 GLOBAL_SEEDS = (2024, 4202)
 """Seeds given to the global np.random before the first and the repeated call."""
@@ -39,7 +53,7 @@ def _reseed_global_with(seed):
     np.random.seed(int(seed) % 2**32)
 
 
-def plain(value, depth=0):
+def plain(value: Any, depth: int = 0) -> Any:
     """`value` as data the codec can send: containers, floats, ints, strings, float arrays.
 
     numpy scalars become Python numbers and arrays keep their dtype and type (so that a
@@ -73,7 +87,8 @@ def _call_sampler(sampler, low, high, size, seed, global_k, reseed=_reseed_globa
         return {"value_error": str(error)[:300]}
 
 
-def draw_samples(sampler, low, high, size, seed, other_seed):
+def draw_samples(sampler: _Sampler, low: float, high: float, size: int, seed: int,
+                 other_seed: int) -> dict[str, Any]:
     """Call `sampler(low, high, size, rng)` three times.
 
     Returns
@@ -89,7 +104,8 @@ def draw_samples(sampler, low, high, size, seed, other_seed):
             "other": _call_sampler(sampler, low, high, size, other_seed, 0)}
 
 
-def draw_across_seeds(sampler, low, high, seeds):
+def draw_across_seeds(sampler: _Sampler, low: float, high: float,
+                      seeds: Iterable[int]) -> list[Any]:
     """[sampler(low, high, 1, default_rng(seed)) for seed in seeds], each as plain data.
 
     One sample per generator: a sampler must be random for size=1 too. Before each
@@ -102,7 +118,8 @@ def draw_across_seeds(sampler, low, high, seeds):
             for k, seed in enumerate(seeds)]
 
 
-def value_errors(sampler, bounds, seed):
+def value_errors(sampler: _Sampler, bounds: Iterable[tuple[float, float]],
+                 seed: int) -> list[Any]:
     """For each (low, high) in `bounds`: what `sampler(low, high, 3, rng)` did.
 
     "ValueError"; "returned" for a float64 array; anything else it returned, as plain data
@@ -147,7 +164,10 @@ def _recorded_search(random_search, loss, space, num_trials, seed, global_k):
     return {"returned": plain(returned), "calls": calls, "modified": modified}
 
 
-def run_random_search(random_search, space, important, best_position, num_trials, seed):
+def run_random_search(random_search: _RandomSearch,
+                      space: Mapping[str, tuple[float, float, str]], important: str,
+                      best_position: Mapping[str, float], num_trials: int,
+                      seed: int) -> dict[str, dict[str, Any]]:
     """Run `random_search` on a `SyntheticLoss` twice with the same seed.
 
     Parameters

@@ -27,7 +27,19 @@ Example
 OneMinusLogUniform(0.9, 0.999)
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    import numpy.typing as npt
+
+    _Sampler = Callable[[float, float, int, np.random.Generator], np.ndarray]
+    """A notebook's sampler: (low, high, size, rng) -> `size` values."""
 
 
 class Dimension:
@@ -43,44 +55,46 @@ class Dimension:
     """For sentences: the range of r (smaller bound first), the rule on (low, high), and a
     note for a sampler raising ValueError on valid bounds."""
 
-    def __init__(self, low, high):
+    def __init__(self, low: float, high: float) -> None:
         self.low, self.high = low, high
 
     def __repr__(self):
         return f"{type(self).__name__}({self.low:g}, {self.high:g})"
 
-    def problem(self):
+    def problem(self) -> str | None:
         """None, or why (low, high) is no range of this scale."""
         return None if self.low < self.high else (
             f"low = {self.low} must be smaller than high = {self.high}")
 
-    def coordinate(self, value, log=np.log10):
+    def coordinate(self, value: npt.ArrayLike,
+                   log: Callable[[np.ndarray], np.ndarray] = np.log10) -> np.ndarray | float:
         """The coordinate spread evenly on this scale (`log` = np.log: in natural units)."""
         raise NotImplementedError
 
-    def value(self, coordinate):
+    def value(self, coordinate: np.ndarray | float) -> np.ndarray | float:
         """Inverse of `coordinate`."""
         raise NotImplementedError
 
-    def to_unit(self, value):
+    def to_unit(self, value: npt.ArrayLike) -> np.ndarray | float:
         """Position u of `value` in the range on its scale: 0 at low, 1 at high (elementwise)."""
         a, b = self.coordinate(self.low), self.coordinate(self.high)
         return (self.coordinate(value) - a) / (b - a)
 
-    def from_unit(self, u):
+    def from_unit(self, u: npt.ArrayLike) -> np.ndarray | float:
         """The value at position u in [0, 1] of the range (inverse of `to_unit`)."""
         a, b = self.coordinate(self.low), self.coordinate(self.high)
         return self.value(a + np.asarray(u, dtype=np.float64) * (b - a))
 
-    def sample(self, size, rng, samplers):
+    def sample(self, size: int, rng: np.random.Generator,
+               samplers: Mapping[str, _Sampler]) -> np.ndarray:
         """`size` values drawn with `samplers[self.sampler]` (the notebook's function)."""
         return samplers[self.sampler](self.low, self.high, size, rng)
 
-    def shown(self, values):
+    def shown(self, values: npt.ArrayLike) -> np.ndarray | float:
         """What a plot's axis shows for `values`."""
         return np.asarray(values, dtype=np.float64)
 
-    def label(self, name):
+    def label(self, name: str) -> str:
         """The axis label of hyperparameter `name`."""
         return name
 
@@ -93,13 +107,15 @@ class Linear(Dimension):
 
     scale, axis = "linear", "linear"
 
-    def coordinate(self, value, log=np.log10):
+    def coordinate(self, value: npt.ArrayLike,
+                   log: Callable[[np.ndarray], np.ndarray] = np.log10) -> np.ndarray | float:
         return np.asarray(value, dtype=np.float64)
 
-    def value(self, coordinate):
+    def value(self, coordinate: np.ndarray | float) -> np.ndarray | float:
         return coordinate
 
-    def sample(self, size, rng, samplers=None):
+    def sample(self, size: int, rng: np.random.Generator,
+               samplers: Mapping[str, _Sampler] | None = None) -> np.ndarray:
         return rng.uniform(self.low, self.high, size=size)
 
 
@@ -109,15 +125,16 @@ class LogUniform(Dimension):
     scale, sampler, formula = "log", "sample_log_uniform", "10**r"
     bounds_of_r, rule = "[log10(low), log10(high)]", "0 < low < high"
 
-    def problem(self):
+    def problem(self) -> str | None:
         if not self.low > 0:
             return f"a 'log' range needs 0 < low, got low = {self.low}"
         return super().problem()
 
-    def coordinate(self, value, log=np.log10):
+    def coordinate(self, value: npt.ArrayLike,
+                   log: Callable[[np.ndarray], np.ndarray] = np.log10) -> np.ndarray | float:
         return log(np.asarray(value, dtype=np.float64))
 
-    def value(self, coordinate):
+    def value(self, coordinate: np.ndarray | float) -> np.ndarray | float:
         return 10.0 ** coordinate
 
 
@@ -129,21 +146,22 @@ class OneMinusLogUniform(Dimension):
     error_note = (": if you call sample_log_uniform, pass it (1 - high, 1 - low), since "
                   "1 - high is the smaller")
 
-    def problem(self):
+    def problem(self) -> str | None:
         if not (0 <= self.low and self.high < 1):
             return "a 'beta' range needs 0 <= low < high < 1"
         return super().problem()
 
-    def coordinate(self, value, log=np.log10):
+    def coordinate(self, value: npt.ArrayLike,
+                   log: Callable[[np.ndarray], np.ndarray] = np.log10) -> np.ndarray | float:
         return log(1.0 - np.asarray(value, dtype=np.float64))
 
-    def value(self, coordinate):
+    def value(self, coordinate: np.ndarray | float) -> np.ndarray | float:
         return 1.0 - 10.0 ** coordinate
 
-    def shown(self, values):
+    def shown(self, values: npt.ArrayLike) -> np.ndarray | float:
         return 1.0 - np.asarray(values, dtype=np.float64)
 
-    def label(self, name):
+    def label(self, name: str) -> str:
         return f"1 - {name}"
 
 
@@ -154,19 +172,19 @@ SCALES = tuple(DIMENSIONS)
 """The scales' names."""
 
 
-def dimension(low, high, scale):
+def dimension(low: float, high: float, scale: str) -> Dimension:
     """The `Dimension` of a search space's entry (low, high, scale)."""
     if scale not in DIMENSIONS:
         raise ValueError(f"scale must be one of {SCALES}, not {scale!r}")
     return DIMENSIONS[scale](low, high)
 
 
-def dimensions(space):
+def dimensions(space: Mapping[str, tuple[float, float, str]]) -> dict[str, Dimension]:
     """{name: Dimension}: a search space in the notebook's format, converted once."""
     return {name: dimension(*spec) for name, spec in space.items()}
 
 
-def check_space(space):
+def check_space(space: object) -> None:
     """Raise ValueError naming the problem unless `space` is a valid search space."""
     if not isinstance(space, dict) or not space:
         raise ValueError("a search space is a non-empty dict name -> (low, high, scale)")
@@ -181,7 +199,7 @@ def check_space(space):
             raise ValueError(f"{name!r}: {problem}")
 
 
-def to_unit(value, low, high, scale):
+def to_unit(value: npt.ArrayLike, low: float, high: float, scale: str) -> np.ndarray | float:
     """Position u of `value` in its range on its scale: 0 at low, 1 at high.
 
     Works elementwise on arrays. For "beta" the coordinate log10(1 - value)
@@ -190,12 +208,13 @@ def to_unit(value, low, high, scale):
     return dimension(low, high, scale).to_unit(value)
 
 
-def from_unit(u, low, high, scale):
+def from_unit(u: npt.ArrayLike, low: float, high: float, scale: str) -> np.ndarray | float:
     """The value at position u in [0, 1] of the range (inverse of `to_unit`)."""
     return dimension(low, high, scale).from_unit(u)
 
 
-def grid_values(space, points_per_axis):
+def grid_values(space: Mapping[str, tuple[float, float, str]],
+                points_per_axis: int) -> dict[str, np.ndarray]:
     """{name: values}: the centres of `points_per_axis` equal cells of each range, on its scale.
 
     Cell centres rather than end points, so that a grid does not spend trials

@@ -5,18 +5,30 @@ Each function takes one keyword flag per named mistake of its exercises
 solution. Below them, the hidden calls of each graded cell.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from autograder.exercises import hidden
 from course_lib.checks.batchnorm_test_time import EXERCISES
 from course_lib.exercise import Call
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-def exponentially_weighted_average(values, beta, bias_correction=False, *, flipped=False,
-                                   start_at_first=False, correction_always=False,
-                                   correction_never=False, correction_power_plus_one=False,
-                                   correction_power_from_zero=False, divided_by_power=False,
-                                   shifted=False, with_v0=False):
+    import numpy.typing as npt
+
+
+def exponentially_weighted_average(values: npt.ArrayLike, beta: float,
+                                   bias_correction: bool = False, *, flipped: bool = False,
+                                   start_at_first: bool = False, correction_always: bool = False,
+                                   correction_never: bool = False,
+                                   correction_power_plus_one: bool = False,
+                                   correction_power_from_zero: bool = False,
+                                   divided_by_power: bool = False, shifted: bool = False,
+                                   with_v0: bool = False) -> np.ndarray:
     """v_t = beta v_(t-1) + (1 - beta) theta_t from v_0 = 0; divided by 1 - beta**t if asked."""
     values = np.asarray(values, dtype=np.float64)
     v = values[0] if start_at_first and values.size else 0.0
@@ -35,9 +47,11 @@ def exponentially_weighted_average(values, beta, bias_correction=False, *, flipp
     return np.concatenate([[0.0], averages]) if with_v0 else averages
 
 
-def update_running_stats(running_mu, running_var, mu, var, momentum=0.9, *, flipped=False,
-                         sigma=False, var_from_mu=False, fixed_momentum=False,
-                         not_updated=False):
+def update_running_stats(running_mu: np.ndarray, running_var: np.ndarray, mu: np.ndarray,
+                         var: np.ndarray, momentum: float = 0.9, *, flipped: bool = False,
+                         sigma: bool = False, var_from_mu: bool = False,
+                         fixed_momentum: bool = False, not_updated: bool = False
+                         ) -> tuple[np.ndarray, np.ndarray]:
     """new = momentum * old + (1 - momentum) * batch, for the mean and the variance."""
     if not_updated:
         return running_mu, running_var
@@ -48,11 +62,13 @@ def update_running_stats(running_mu, running_var, mu, var, momentum=0.9, *, flip
             weight * running_var + (1 - weight) * batch_var)
 
 
-def track_running_stats(batches, momentum=0.9, *, unbiased=False, sigma=False,
-                        not_updated=False, wrong_axis=False, keepdims_missing=False,
-                        transposed=False, start_at_first=False,
-                        plain_average=False, pooled=False, fixed_momentum=False,
-                        update_flipped=False):
+def track_running_stats(batches: Sequence[np.ndarray], momentum: float = 0.9, *,
+                        unbiased: bool = False, sigma: bool = False, not_updated: bool = False,
+                        wrong_axis: bool = False, keepdims_missing: bool = False,
+                        transposed: bool = False, start_at_first: bool = False,
+                        plain_average: bool = False, pooled: bool = False,
+                        fixed_momentum: bool = False, update_flipped: bool = False
+                        ) -> tuple[np.ndarray, np.ndarray] | None:
     """Running statistics after the mini-batches, in order, starting from zeros.
 
     None where the mistake raises (statistics over the wrong axis of mini-batches of
@@ -83,9 +99,13 @@ def track_running_stats(batches, momentum=0.9, *, unbiased=False, sigma=False,
     return running
 
 
-def batchnorm_inference(Z, gamma, beta, running_mu, running_var, eps=1e-5, *,
-                        batch_stats=False, eps_outside=False, var_as_std=False, swapped=False,
-                        fixed_eps=False, no_eps=False, transposed=False, returns_tuple=False):
+def batchnorm_inference(Z: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
+                        running_mu: np.ndarray, running_var: np.ndarray, eps: float = 1e-5, *,
+                        batch_stats: bool = False, eps_outside: bool = False,
+                        var_as_std: bool = False, swapped: bool = False, fixed_eps: bool = False,
+                        no_eps: bool = False, transposed: bool = False,
+                        returns_tuple: bool = False
+                        ) -> np.ndarray | tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None:
     """gamma * (Z - running_mu) / sqrt(running_var + eps) + beta, example by example.
 
     None where the mistake raises (statistics used as rows of a non-square Z).
@@ -116,7 +136,7 @@ def _series(rng, T):
 
 
 @hidden(EXERCISES["test_exponentially_weighted_average"])
-def ewa_calls(rng):
+def ewa_calls(rng: np.random.Generator) -> list[Call]:
     """Without correction (the default): whole series, then the first value alone."""
     return [
         Call.of("50 noisy values, beta = 0.9", _series(rng, 50), 0.9),
@@ -128,7 +148,7 @@ def ewa_calls(rng):
 
 
 @hidden(EXERCISES["test_exponentially_weighted_average_bias_correction"])
-def ewa_correction_calls(rng):
+def ewa_correction_calls(rng: np.random.Generator) -> list[Call]:
     """With bias_correction=True: a constant stays constant, the first value is theta_1."""
     return [
         Call.of("50 noisy values, beta = 0.9, corrected", _series(rng, 50), 0.9,
@@ -148,7 +168,7 @@ def _stats(rng, n):
 
 
 @hidden(EXERCISES["test_update_running_stats"])
-def update_calls(rng):
+def update_calls(rng: np.random.Generator) -> list[Call]:
     """ONE update, from 0 and from earlier values, with the default and a given momentum."""
     n = 4
     zeros = (np.zeros((n, 1)), np.zeros((n, 1)))
@@ -169,7 +189,7 @@ def _batches(rng, n, sizes):
 
 
 @hidden(EXERCISES["test_track_running_stats"])
-def track_calls(rng):
+def track_calls(rng: np.random.Generator) -> list[Call]:
     """Running statistics over mini-batches: biased variances, updated, EWA from 0."""
     return [
         Call.of("4 mini-batches of 8 examples of 5 units", _batches(rng, 5, [8] * 4)),
@@ -187,7 +207,7 @@ def _layer(rng, n):
 
 
 @hidden(EXERCISES["test_batchnorm_inference"])
-def inference_calls(rng):
+def inference_calls(rng: np.random.Generator) -> list[Call]:
     """Running statistics on any batch: one example, non-square, square, variance below eps."""
     cases = []
     for n, m in [(3, 1), (4, 6), (5, 5), (2, 1)]:

@@ -3,7 +3,10 @@ then the hidden calls of each graded cell: samplers on random ranges, random_sea
 synthetic losses whose valley is placed at random, zoom on random trials. Instructor material.
 """
 
+from __future__ import annotations
+
 import functools
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,9 +24,14 @@ from course_lib.exercise import Call
 from course_lib.search_space import Linear, LogUniform, OneMinusLogUniform, dimension
 from course_lib.synthetic_loss import LECTURE_SPACE, SyntheticLoss
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from typing import Any
 
-def sample_log_uniform(low, high, size, rng, *, uniform=False, natural_exp=False,
-                       swapped=False, global_rng=False):
+
+def sample_log_uniform(low: float, high: float, size: int, rng: np.random.Generator, *,
+                       uniform: bool = False, natural_exp: bool = False, swapped: bool = False,
+                       global_rng: bool = False) -> np.ndarray:
     """`size` values 10**r with r ~ U(log10 low, log10 high); ValueError unless 0 < low < high."""
     if not 0 < low < high:
         raise ValueError(f"need 0 < low < high, got low={low}, high={high}")
@@ -35,8 +43,10 @@ def sample_log_uniform(low, high, size, rng, *, uniform=False, natural_exp=False
     return np.exp(r) if natural_exp else 10.0 ** r
 
 
-def sample_beta(low, high, size, rng, *, uniform=False, natural_exp=False, swapped=False,
-                forgot_one_minus=False, r_from_minus_3_to_0=False, global_rng=False):
+def sample_beta(low: float, high: float, size: int, rng: np.random.Generator, *,
+                uniform: bool = False, natural_exp: bool = False, swapped: bool = False,
+                forgot_one_minus: bool = False, r_from_minus_3_to_0: bool = False,
+                global_rng: bool = False) -> np.ndarray:
     """`size` values 1 - 10**r with r ~ U(log10(1 - high), log10(1 - low))."""
     if not 0 <= low < high < 1:
         raise ValueError(f"need 0 <= low < high < 1, got low={low}, high={high}")
@@ -54,8 +64,11 @@ SAMPLERS = {"sample_log_uniform": sample_log_uniform, "sample_beta": sample_beta
 """The samplers a search dimension's `sample` calls, by the notebook's names."""
 
 
-def random_search(objective, space, num_trials, rng, *, keeps_worst=False,
-                  values_are_arrays=False, global_rng=False):
+def random_search(objective: Callable[[dict[str, float]], float],
+                  space: Mapping[str, tuple[float, float, str]], num_trials: int,
+                  rng: np.random.Generator, *, keeps_worst: bool = False,
+                  values_are_arrays: bool = False, global_rng: bool = False
+                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(best, trials): `num_trials` random points of `space`, each evaluated once."""
     rng = np.random if global_rng else rng
     columns = {name: dimension(*spec).sample(num_trials, rng, SAMPLERS)
@@ -71,9 +84,11 @@ def random_search(objective, space, num_trials, rng, *, keeps_worst=False,
     return best, trials
 
 
-def zoom(trials, space, top=5, margin=0.1, *, linear_units=False, no_margin=False,
-         top_plus_one=False, log_beta=False, margin_of_old_range=False,
-         zero_width_when_tied=False):
+def zoom(trials: Iterable[Mapping[str, float]], space: Mapping[str, tuple[float, float, str]],
+         top: int = 5, margin: float = 0.1, *, linear_units: bool = False,
+         no_margin: bool = False, top_plus_one: bool = False, log_beta: bool = False,
+         margin_of_old_range: bool = False, zero_width_when_tied: bool = False
+         ) -> dict[str, tuple[float, float, str]]:
     """The smaller space around the `top` best trials, widened by `margin` on each scale."""
     best = sorted(trials, key=lambda trial: trial["loss"])[:top + top_plus_one]
     new_space = {}
@@ -154,7 +169,7 @@ def _search_call(label, space, important, num_trials, rng):
 
 
 @hidden(EXERCISES["test_random_search"])
-def search_calls(rng):
+def search_calls(rng: np.random.Generator) -> list[Call]:
     """Trials, best (lowest loss), ranges, scales and determinism on synthetic losses."""
     return [_search_call("over the lecture's (alpha, epsilon)", LECTURE_SPACE, "alpha", 200, rng),
             _search_call("over a log, a beta and a linear range", _mixed_space(rng),
@@ -185,7 +200,7 @@ def _zoom_call(label, space, num_trials, top, margin, rng, *, tie=None):
 
 
 @hidden(EXERCISES["test_zoom"])
-def zoom_calls(rng):
+def zoom_calls(rng: np.random.Generator) -> list[Call]:
     """The new ranges contain the best trials, shrink, and follow the rule exactly (ties too)."""
     return [_zoom_call("on 30 trials over the lecture's (alpha, epsilon)", LECTURE_SPACE, 30, 5,
                        0.1, rng),

@@ -5,6 +5,8 @@ Each function takes one keyword flag per named mistake of its exercises
 solution. Below them, the hidden calls of each graded cell.
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 from autograder.exercises import hidden
@@ -13,10 +15,11 @@ from course_lib.exercise import Call
 from course_lib.toy_data import one_hot
 
 
-def softmax(Z, *, no_shift=False, shift_by_min=False, shift_by_mean=False,
-            shift_by_largest_magnitude=False, global_max=False, max_over_rows=False,
-            rows_sum_to_one=False, whole_matrix=False, not_normalised=False,
-            denominator_epsilon=False):
+def softmax(Z: np.ndarray, *, no_shift: bool = False, shift_by_min: bool = False,
+            shift_by_mean: bool = False, shift_by_largest_magnitude: bool = False,
+            global_max: bool = False, max_over_rows: bool = False, rows_sum_to_one: bool = False,
+            whole_matrix: bool = False, not_normalised: bool = False,
+            denominator_epsilon: bool = False) -> np.ndarray:
     """Column-wise softmax of Z (C, m), finite for any finite Z."""
     shift = (0.0 if no_shift else Z.min(axis=0, keepdims=True) if shift_by_min
              else Z.mean(axis=0, keepdims=True) if shift_by_mean
@@ -31,8 +34,8 @@ def softmax(Z, *, no_shift=False, shift_by_min=False, shift_by_mean=False,
         return T / (T.sum(axis=axis, keepdims=True) + (1e-8 if denominator_epsilon else 0.0))
 
 
-def hardmax(Z, *, rows=False, single_one=False, several_ones_on_tie=False,
-            last_index_on_tie=False):
+def hardmax(Z: np.ndarray, *, rows: bool = False, single_one: bool = False,
+            several_ones_on_tie: bool = False, last_index_on_tie: bool = False) -> np.ndarray:
     """One-hot (C, m) of each column's first maximum."""
     A = np.zeros(Z.shape)
     C, m = Z.shape
@@ -49,9 +52,11 @@ def hardmax(Z, *, rows=False, single_one=False, several_ones_on_tie=False,
     return A
 
 
-def cross_entropy_cost(A, Y, *, summed=False, per_example=False, mean_over_entries=False,
-                       log10=False, log_epsilon=False, binary=False, no_minus=False,
-                       log_of_labels=False):
+def cross_entropy_cost(A: np.ndarray, Y: np.ndarray, *, summed: bool = False,
+                       per_example: bool = False, mean_over_entries: bool = False,
+                       log10: bool = False, log_epsilon: bool = False, binary: bool = False,
+                       no_minus: bool = False, log_of_labels: bool = False
+                       ) -> float | np.ndarray:
     """J = -(1/m) sum_i sum_k Y log A, as a float."""
     log = np.log10 if log10 else np.log
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -66,7 +71,8 @@ def cross_entropy_cost(A, Y, *, summed=False, per_example=False, mean_over_entri
     return float(sign * np.sum(L) / (1 if summed else m))
 
 
-def softmax_cost_grad(Z, Y, *, not_divided_by_m=False, y_minus_a=False, scores=False):
+def softmax_cost_grad(Z: np.ndarray, Y: np.ndarray, *, not_divided_by_m: bool = False,
+                      y_minus_a: bool = False, scores: bool = False) -> np.ndarray:
     """dJ/dZ = (softmax(Z) - Y) / m, shape (C, m)."""
     dZ = (Z if scores else softmax(Z)) - Y
     dZ = -dZ if y_minus_a else dZ
@@ -77,7 +83,7 @@ def softmax_cost_grad(Z, Y, *, not_divided_by_m=False, y_minus_a=False, scores=F
 
 
 @hidden(EXERCISES["test_softmax"])
-def softmax_calls(rng):
+def softmax_calls(rng: np.random.Generator) -> list[Call]:
     """Values, shape and axis on non-square and square inputs."""
     return [Call.of("Z of shape (3, 5)", rng.normal(size=(3, 5))),
             Call.of("the lecture's z = [5, 2, -1, 3]", LECTURE_Z),
@@ -86,7 +92,7 @@ def softmax_calls(rng):
 
 
 @hidden(EXERCISES["test_softmax_stable"])
-def softmax_stable_calls(rng):
+def softmax_stable_calls(rng: np.random.Generator) -> list[Call]:
     """Finite Z on which an unsafe softmax overflows or underflows, one kind per call."""
     huge = rng.normal(size=(4, 1))
     huge[rng.integers(4)] = rng.uniform(1500, 3000)
@@ -102,14 +108,14 @@ def softmax_stable_calls(rng):
 
 
 @hidden(EXERCISES["test_hardmax"])
-def hardmax_calls(rng):
+def hardmax_calls(rng: np.random.Generator) -> list[Call]:
     """One 1 per column, at the column's maximum."""
     return [Call.of("the lecture's z = [5, 2, -1, 3]", LECTURE_Z),
             *[Call.of(f"Z of shape {s}", rng.normal(size=s)) for s in [(4, 6), (3, 3)]]]
 
 
 @hidden(EXERCISES["test_hardmax_ties"])
-def hardmax_ties_calls(rng):
+def hardmax_ties_calls(rng: np.random.Generator) -> list[Call]:
     """Ties go to the lowest index, as np.argmax."""
     Z = rng.integers(0, 2, size=(5, 6)).astype(np.float64)
     Z[:, 0], Z[:2, 1] = 1.0, 7.0
@@ -117,7 +123,7 @@ def hardmax_ties_calls(rng):
 
 
 @hidden(EXERCISES["test_cross_entropy_cost"])
-def cost_calls(rng):
+def cost_calls(rng: np.random.Generator) -> list[Call]:
     """Absolute values of J, averaged over examples; one call with an unlikely true class."""
     calls = [Call.of(f"A, Y of shape ({C}, {m})", softmax(rng.normal(size=(C, m))),
                      one_hot(rng.integers(0, C, size=m), C)) for C, m in [(4, 5), (3, 8), (5, 1)]]
@@ -129,7 +135,7 @@ def cost_calls(rng):
 
 
 @hidden(EXERCISES["test_softmax_cost_grad"])
-def softmax_cost_grad_calls(rng):
+def softmax_cost_grad_calls(rng: np.random.Generator) -> list[Call]:
     """dJ/dZ against the exact gradient at a precision only a derived gradient reaches."""
     return [Call.of(f"Z, Y of shape ({C}, {m})", rng.normal(size=(C, m)),
                     one_hot(rng.integers(0, C, size=m), C)) for C, m in [(4, 6), (3, 3), (2, 7)]]

@@ -10,9 +10,12 @@ call's first argument names the driver); zoom is called directly and compared ex
 True
 """
 
+from __future__ import annotations
+
 import functools
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +24,10 @@ from course_lib.checking import contract_problem, matches, unchanged_arguments
 from course_lib.exercise import Call, Exercise, call_student, declare, visible_checks
 from course_lib.search_space import Dimension, LogUniform, OneMinusLogUniform, dimension
 from course_lib.synthetic_loss import SyntheticLoss
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from typing import Any
 
 SHARE_SIGMAS = 6.0
 """Tolerance of a bin's share, in binomial standard deviations sqrt(p (1 - p) / n).
@@ -45,7 +52,7 @@ SINGLE_SEEDS = 200
 """Generators, seeded differently, that each draw one sample (size=1) in a randomness check."""
 
 
-def head(value):
+def head(value: Any) -> Any:
     """`value` with every array and list of draws cut to its first `HEAD` entries.
 
     >>> head({"first": np.arange(9.0), "outcomes": ["ValueError"] * 7})["first"]
@@ -60,7 +67,7 @@ def head(value):
     return value
 
 
-def alike(a, b, rtol=RTOL):
+def alike(a: Any, b: Any, rtol: float = RTOL) -> bool:
     """Whether plain data `a` is `b`: same containers, types and strings, numbers at `rtol`."""
     if isinstance(b, dict):
         return isinstance(a, dict) and a.keys() == b.keys() and all(
@@ -77,7 +84,8 @@ def alike(a, b, rtol=RTOL):
 # ------------------------------------------------------------- the samplers' diagnoses
 
 
-def share_table(exponents, a, b):
+def share_table(exponents: np.ndarray, a: float,
+                b: float) -> list[tuple[float, float, float, float, float]]:
     """[(lo, hi, share, expected, tolerance)] of the exponents over the bins of [a, b]: whole
     decades (an end narrower than a quarter decade joins its neighbour), halved while < 4."""
     inner = [k for k in range(math.floor(a) + 1, math.ceil(b)) if k - a >= 0.25 and b - k >= 0.25]
@@ -95,7 +103,7 @@ def _spread_right(exponents, a, b):
         abs(share - p) <= tol for _, _, share, p, tol in share_table(exponents, a, b))
 
 
-def array_problem(x, size, dim):
+def array_problem(x: Any, size: int | None, dim: Dimension) -> str | None:
     """None, or what is wrong with the type, shape or finiteness of samples (size None: any)."""
     if isinstance(x, dict) and "value_error" in x:
         message = x["value_error"]
@@ -116,7 +124,8 @@ def array_problem(x, size, dim):
     return None
 
 
-def sample_problem(x, dim, size, hints):
+def sample_problem(x: Any, dim: Dimension, size: int | None,
+                   hints: Mapping[str, str]) -> str | None:
     """None, or a sentence naming what is wrong with samples x of the range of `dim`."""
     if problem := array_problem(x, size, dim):
         return problem
@@ -145,7 +154,7 @@ def sample_problem(x, dim, size, hints):
             f"(tolerance {tol:.1%})")
 
 
-def random_problem(first, other, name):
+def random_problem(first: np.ndarray, other: Any, name: str) -> str | None:
     """None, or why samples for two different seeds are not random draws.
 
     A fixed set of values (a grid on the log scale) shuffled with `rng` follows the
@@ -170,10 +179,11 @@ class Judged(Exercise):
 
     dim: type[Dimension] = LogUniform
 
-    def same(self, result, expected):
+    def same(self, result: Any, expected: Any) -> bool:
         return alike(head(result), expected, self.rtol)
 
-    def judge(self, result, expected, known, call=None):
+    def judge(self, result: Any, expected: Any, known: dict[str, Any],
+              call: Call | None = None) -> str | None:
         named = [self.mistakes[m] for m, value in known.items() if self.same(result, value)]
         return named[0] if named else self.diagnose(call, result, expected)
 
@@ -182,25 +192,25 @@ class Judged(Exercise):
 class Driven(Judged):
     """Calls `course_lib.search_drivers.<call.args[0]>(function, *call.args[1:])`."""
 
-    def request(self, call):
+    def request(self, call: Call) -> tuple[str, tuple, dict]:
         driver, *args = call.args
         return (f"course_lib.search_drivers:{driver}", ({"__global__": self.function}, *args),
                 call.kwargs)
 
-    def run(self, call, functions):
+    def run(self, call: Call, functions: tuple[Callable, ...]) -> Any:
         driver, *args = call.args
         student = unchanged_arguments(functions[0])
         return call_student(lambda *a: getattr(search_drivers, driver)(student, *a),
                             self.function, Call(call.label, tuple(args)))
 
-    def reference_call(self, solve, call, flags):
+    def reference_call(self, solve: Callable, call: Call, flags: dict[str, bool]) -> Any:
         driver, *args = call.args
         reference = functools.wraps(solve)(lambda *a, **k: solve(*a, **k, **flags))
         return head(getattr(search_drivers, driver)(reference, *args))
 
 
 class Distribution(Driven):
-    def diagnose(self, call, result, expected):
+    def diagnose(self, call: Call, result: Any, expected: Any) -> str | None:
         dim = self.dim(*call.args[1:3])
         if call.args[0] == "draw_samples":
             return (sample_problem(result["first"], dim, call.args[3], self.mistakes)
@@ -226,7 +236,7 @@ class Distribution(Driven):
 
 
 class Rng(Driven):
-    def diagnose(self, call, draws, expected):
+    def diagnose(self, call: Call, draws: dict[str, Any], expected: Any) -> str | None:
         """None, or why the samples do not come from (and only from) the `rng` argument."""
         first, second, other = draws["first"], draws["second"], draws["other"]
         for value in (first, second, other):
@@ -241,7 +251,7 @@ class Rng(Driven):
 
 
 class Errors(Driven):
-    def diagnose(self, call, outcomes, expected):
+    def diagnose(self, call: Call, outcomes: list[Any], expected: list[Any]) -> str | None:
         """None, or which (low, high) was handled otherwise than the reference handles it."""
         for (low, high), outcome, wanted in zip(call.args[1], outcomes, expected, strict=True):
             where = f"{self.function}(low={low:g}, high={high:g}, ...)"
@@ -256,7 +266,7 @@ class Errors(Driven):
 
 
 class Search(Driven):
-    def diagnose(self, call, run, expected):
+    def diagnose(self, call: Call, run: dict[str, Any], expected: Any) -> str | None:
         """None, or what is wrong with a `run_random_search` result on its synthetic loss."""
         _, space, important, positions, num_trials, _ = call.args
         hints, loss = self.mistakes, SyntheticLoss(space, important, positions)
@@ -316,7 +326,8 @@ class Search(Driven):
 
 
 class Zoom(Judged):
-    def diagnose(self, call, new_space, expected):
+    def diagnose(self, call: Call, new_space: Any,
+                 expected: dict[str, tuple[float, float, str]]) -> str | None:
         """None, or why the new ranges do not each keep their scale, lie inside the old ones,
         contain the `top` best trials (the best above all), shrink and follow the rule."""
         (trials, space), top = call.args, call.kwargs["top"]
@@ -360,23 +371,25 @@ class Zoom(Judged):
             "`top` best trials, widen by margin x that span on each side, clip to the old range")
 
 
-def samples_call(dim, low, high, size, seed):
+def samples_call(dim: type[Dimension], low: float, high: float, size: int, seed: int) -> Call:
     """`size` samples from generators seeded `seed` (twice) and `seed + 1`."""
     return Call(f"{dim.sampler}({low:.6g}, {high:.6g}, size={size}, rng)",
                 ("draw_samples", low, high, size, seed, seed + 1))
 
 
-def single_draws_call(dim, low, high, seeds):
+def single_draws_call(dim: type[Dimension], low: float, high: float,
+                      seeds: Sequence[int]) -> Call:
     return Call(f"{dim.sampler}({low:.6g}, {high:.6g}, size=1, rng) for {len(seeds)} seeds",
                 ("draw_across_seeds", low, high, [int(s) for s in seeds]))
 
 
-def errors_call(dim, bounds):
+def errors_call(dim: type[Dimension], bounds: Iterable[tuple[float, float]]) -> Call:
     return Call(f"{dim.sampler} on valid and invalid bounds",
                 ("value_errors", [(float(lo), float(hi)) for lo, hi in bounds], 0))
 
 
-def search_call(label, space, important, positions, num_trials, seed):
+def search_call(label: str, space: Mapping[str, tuple[float, float, str]], important: str,
+                positions: Mapping[str, float], num_trials: int, seed: int) -> Call:
     return Call(f"random_search {label}, num_trials = {num_trials}",
                 ("run_random_search", space, important, positions, num_trials, seed))
 

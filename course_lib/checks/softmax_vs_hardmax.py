@@ -14,10 +14,17 @@ to the largest expected entry:
   centred-difference gradient reaches 1.5e-11 at best and is named as numerical.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from course_lib.checks.gradients import ANALYTIC_RTOL, gradient_mismatch
 from course_lib.exercise import Call, Exercise, declare, visible_checks
+
+if TYPE_CHECKING:
+    from typing import Any
 
 RTOL = 1e-9
 """Tolerance of softmax, hardmax and the cost, visible and graded (see above)."""
@@ -42,7 +49,7 @@ WRONG_AXIS = ("the 1s mark the maximum of each row instead of each column: take 
               "over axis=0 (the classes) for each column (example)")
 
 
-def softmax_problem(call, A, expected):
+def softmax_problem(call: Call, A: Any, expected: np.ndarray | None) -> str | None:
     """What is wrong with A = softmax(Z), from its properties (None: compare the values).
 
     >>> Z = np.array([[0.0, 1.0], [1.0, 0.0]])
@@ -65,7 +72,7 @@ def softmax_problem(call, A, expected):
     return None
 
 
-def hardmax_problem(call, A, expected):
+def hardmax_problem(call: Call, A: Any, expected: np.ndarray) -> str | None:
     """What is wrong with A = hardmax(Z), from its properties (None: compare the values)."""
     if not isinstance(A, np.ndarray) or A.shape != expected.shape:
         return None
@@ -76,7 +83,7 @@ def hardmax_problem(call, A, expected):
     return "the 1 of a column is not at that column's first maximum"
 
 
-def gradient_problem(call, dZ, expected):
+def gradient_problem(call: Call, dZ: Any, expected: np.ndarray) -> str | None:
     """dZ against the exact gradient: a numerical gradient, an m or a sign are named."""
     return gradient_mismatch(dZ, expected, name="dZ", m=call.args[1].shape[1])
 

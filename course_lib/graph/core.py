@@ -30,11 +30,20 @@ Example
 [3.0, 4.0]
 """
 
+from __future__ import annotations
+
 import itertools
 import weakref
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from typing import Any
+
+    import numpy.typing as npt
 
 LEAF_OPS = ("variable", "placeholder", "constant")
 
@@ -83,7 +92,8 @@ class Node:
 
     __array_ufunc__ = None  # `np.float64(2) * w` calls w.__rmul__ instead of numpy's loop
 
-    def __init__(self, op, inputs=(), *, shape, name=None, **params):
+    def __init__(self, op: str, inputs: Iterable[Node] = (), *, shape: Iterable[int],
+                 name: str | None = None, **params: Any) -> None:
         self.op = op
         self.inputs = tuple(inputs)
         self.shape = tuple(shape)
@@ -162,25 +172,25 @@ class Node:
 class Variable(Node):
     """A trainable value; each Session holds its own copy, set by the initializer."""
 
-    def __init__(self, initial_value, name=None):
+    def __init__(self, initial_value: npt.ArrayLike, name: str | None = None) -> None:
         value = _as_float_array(initial_value, "a Variable's initial value")
         super().__init__("variable", shape=value.shape,
                          name=name if name is not None else _unique_name("Variable"))
         self.initial_value = value
         _all_variables.add(self)
 
-    def load(self, value, session):
+    def load(self, value: npt.ArrayLike, session: Session) -> None:
         """Set this variable's value in `session` (as TensorFlow 1's Variable.load)."""
         session._set_variable(self, value)
 
 
-def placeholder(shape, name=None):
+def placeholder(shape: Iterable[int], name: str | None = None) -> Node:
     """A value given at run time through feed_dict={node: value}; `shape` is fixed."""
     return Node("placeholder", shape=tuple(int(n) for n in shape),
                 name=name if name is not None else _unique_name("Placeholder"))
 
 
-def constant(value, name=None):
+def constant(value: npt.ArrayLike, name: str | None = None) -> Node:
     """A fixed value."""
     value = _as_float_array(value, "a constant")
     node = Node("constant", shape=value.shape,
@@ -192,24 +202,24 @@ def constant(value, name=None):
 class Initializer:
     """The operation that gives `variables` their initial values in a session."""
 
-    def __init__(self, variables):
+    def __init__(self, variables: Iterable[Variable]) -> None:
         self.variables = list(variables)
 
     def __repr__(self):
         return f"<initializer of {len(self.variables)} variable(s)>"
 
 
-def variables_initializer(var_list):
+def variables_initializer(var_list: Iterable[Variable]) -> Initializer:
     """An operation that initialises the variables of `var_list` when a session runs it."""
     return Initializer(var_list)
 
 
-def global_variables_initializer():
+def global_variables_initializer() -> Initializer:
     """An operation that initialises every Variable created so far (not those created later)."""
     return Initializer(sorted(_all_variables, key=lambda v: v.name))
 
 
-def register_backward(backward):
+def register_backward(backward: Callable[[Node, dict[Node, np.ndarray]], object]) -> None:
     """Make `backward(cost, values)` the backward pass of optimizers created without one."""
     global _registered_backward
     if not callable(backward):
@@ -225,11 +235,13 @@ class GradientDescentOptimizer:
     (looked up when the train op runs, so re-registering a fixed version works).
     """
 
-    def __init__(self, learning_rate, backward=None):
+    def __init__(self, learning_rate: float,
+                 backward: Callable[[Node, dict[Node, np.ndarray]], object] | None = None
+                 ) -> None:
         self.learning_rate = float(learning_rate)
         self.backward = backward
 
-    def minimize(self, cost):
+    def minimize(self, cost: Node) -> TrainOp:
         """The train op: fetch it in `Session.run` to take one step."""
         if not isinstance(cost, Node):
             raise TypeError(f"minimize takes the cost node, not {type(cost).__name__}")
@@ -242,7 +254,7 @@ class GradientDescentOptimizer:
 class TrainOp:
     """One gradient-descent step on every variable the cost depends on; fetching it gives None."""
 
-    def __init__(self, cost, optimizer):
+    def __init__(self, cost: Node, optimizer: GradientDescentOptimizer) -> None:
         self.cost = cost
         self.optimizer = optimizer
 
@@ -262,7 +274,7 @@ class TrainOp:
 class Session:
     """Runs graphs. Holds the variables' values; `run` computes fetches, `forward` all values."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._variables = {}
 
     def __enter__(self):
@@ -272,7 +284,7 @@ class Session:
         self.close()
         return False
 
-    def close(self):
+    def close(self) -> None:
         """Forget the variables' values."""
         self._variables = {}
 
@@ -342,14 +354,15 @@ class Session:
             values[node] = np.asarray(self._compute(node, values, feed), dtype=np.float64)
         return values
 
-    def forward(self, output, feed_dict=None):
+    def forward(self, output: Node, feed_dict: Mapping[Node, npt.ArrayLike] | None = None
+                ) -> dict[Node, np.ndarray]:
         """{node: value} for `output` and every node it depends on: what backward receives."""
         if not isinstance(output, Node):
             raise TypeError(f"forward takes a node, not {type(output).__name__}")
         return self._values([output], self._feed(feed_dict))
 
     # -- running ------------------------------------------------------------
-    def run(self, fetches, feed_dict=None):
+    def run(self, fetches: Any, feed_dict: Mapping[Node, npt.ArrayLike] | None = None) -> Any:
         """Compute `fetches`: a node, an op, or a (nested) list, tuple or dict of them.
 
         The result has the structure of `fetches`: a float for a node of shape (),

@@ -1,8 +1,20 @@
 """Draw a computation graph with matplotlib: nodes by depth, left to right, edges as arrows."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import numpy.typing as npt
+    from matplotlib.axes import Axes
+
+    from course_lib.graph.core import Node
 
 _SYMBOLS = {"add": "+", "sub": "\N{MINUS SIGN}", "mul": "\N{MULTIPLICATION SIGN}"}
 _COLOURS = {"variable": "#9ecae1", "placeholder": "#fdd0a2", "constant": "#e0e0e0"}
@@ -35,7 +47,8 @@ def _label(node):
     return node.name
 
 
-def graph_layout(output, sweeps=4):
+def graph_layout(output: Node, sweeps: int = 4
+                 ) -> tuple[dict[Node, tuple[float, float]], list[tuple[Node, Node, int]]]:
     """Positions of the nodes `output` depends on, for drawing.
 
     x is the depth: an operation sits one step right of its deepest input, a leaf
@@ -91,7 +104,9 @@ def graph_layout(output, sweeps=4):
     return positions, edges
 
 
-def plot_graph(output, *, ax=None, values=None, show_grad=False, title=None):
+def plot_graph(output: Node, *, ax: Axes | None = None,
+               values: Mapping[Node, npt.ArrayLike] | None = None, show_grad: bool = False,
+               title: str | None = None) -> Axes:
     """Draw the graph of `output`: leaves on the left, `output` (bold) on the right.
 
     Operations show their symbol (`+`, `**2`, `[0]`), leaves their name, numeric
