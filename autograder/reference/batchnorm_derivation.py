@@ -1,18 +1,16 @@
 """Reference solutions of 02_batchnorm_derivation (shapes: units x examples). Instructor material.
 
-Each function takes one keyword flag per named mistake of its exercises
-(`course_lib.checks.batchnorm_derivation.EXERCISES`); with every flag off it is the right
-solution, with the master's cache. Below them, the hidden calls of each graded cell: ordinary
-units have standard deviations in [1, 3] (eps = 1e-5 moves results by less than 2e-5 there)
-and ordinary backward calls pass eps = 0 (then h, the step of the numerical gradient), so
-where eps sits is judged only by the calls built for it; units whose variance is below eps
-have means near 0, where a one-pass variance, mean(Z**2) - mu**2, loses at most 4e-14.
+The reference's cache is the master's. In the hidden calls, ordinary units have standard
+deviations in [1, 3] (eps = 1e-5 moves results by less than 2e-5 there) and ordinary backward
+calls pass eps = 0 (then h, the step of the numerical gradient), so where eps sits is judged
+only by the calls built for it; units whose variance is below eps have means near 0, where a
+one-pass variance, mean(Z**2) - mu**2, loses at most 4e-14.
 """
 
 import numpy as np
 
 from autograder.exercises import hidden
-from course_lib.checks.batchnorm_derivation import EXERCISES
+from course_lib.checks.batchnorm_derivation import EXERCISES, units
 from course_lib.exercise import Call
 
 
@@ -28,8 +26,7 @@ def batchnorm_forward(Z, gamma, beta, eps=1e-5, *, units_axis=False, no_keepdims
     if unbiased:
         var = var * Z.shape[axis] / (Z.shape[axis] - 1)
     std = np.sqrt(var) + eps if eps_outside else var + eps if var_not_std else np.sqrt(var + eps)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        Z_norm = (Z if not_centred else Z - mu) / std
+    Z_norm = (Z if not_centred else Z - mu) / std
     scale, shift = (beta, gamma) if swapped else (gamma, beta)
     Z_tilde = (1.0 if no_gamma else scale) * Z_norm + (0.0 if no_beta else shift)
     return Z_tilde, (Z, mu, var, eps, Z_norm, gamma)
@@ -44,12 +41,9 @@ def batchnorm_backward(dZ_tilde, cache, *, no_dmu=False, no_dvar=False, dmu_over
     m = Z.shape[1]
     Zc = Z - mu
     v = var if var_no_eps else var + (1e-5 if eps_fixed_in_backward else eps)
-
-    def total(X):
-        return X if params_not_summed else X.sum(axis=1, keepdims=True)
-
-    dbeta = total(dZ_tilde)
-    dgamma = total(dZ_tilde * (Z if dgamma_of_Z else Z_norm))
+    dbeta, dgamma = dZ_tilde, dZ_tilde * (Z if dgamma_of_Z else Z_norm)
+    if not params_not_summed:
+        dbeta, dgamma = dbeta.sum(axis=1, keepdims=True), dgamma.sum(axis=1, keepdims=True)
     dZ_norm = dZ_tilde if no_gamma_in_dZ else dZ_tilde * gamma
     dvar = np.sum(dZ_norm * Zc, axis=1, keepdims=True) * -0.5 * v ** (
         -0.5 if dvar_power else -1.5)
@@ -65,11 +59,9 @@ def batchnorm_backward(dZ_tilde, cache, *, no_dmu=False, no_dvar=False, dmu_over
 # ------------------------------------------------------------------ the hidden calls
 
 
-def _units(rng, n, m, low, high):
-    """Z (n, m) whose rows have means in [-3, 3] and standard deviations in [low, high]."""
-    noise = rng.normal(size=(n, m))
-    noise = (noise - noise.mean(axis=1, keepdims=True)) / noise.std(axis=1, keepdims=True)
-    return rng.uniform(-3, 3, size=(n, 1)) + rng.uniform(low, high, size=(n, 1)) * noise
+def _units(rng, n, m, low=1.0, high=3.0, mean=3.0):
+    """Z (n, m) whose rows have means in [-mean, mean] and standard deviations in [low, high]."""
+    return units(rng.normal(size=(n, m)), rng.uniform(-mean, mean, n), rng.uniform(low, high, n))[0]
 
 
 def _params(rng, n):
@@ -79,19 +71,16 @@ def _params(rng, n):
 
 @hidden(EXERCISES["test_batchnorm_forward"])
 def forward_calls(rng):
-    """Ordinary units, Z square, wide and tall."""
-    return [Call.of(f"Z of shape ({n}, {m})", _units(rng, n, m, 1.0, 3.0), *_params(rng, n))
+    return [Call.of(f"Z of shape ({n}, {m})", _units(rng, n, m), *_params(rng, n))
             for n, m in [(4, 4), (3, 6), (6, 3)]]
 
 
 @hidden(EXERCISES["test_batchnorm_forward_eps"])
 def forward_eps_calls(rng):
     """A constant unit (variance 0: nan without eps) and near-constant units (eps's place)."""
-    Z = _units(rng, 3, 6, 1.0, 3.0)
+    Z, near, small = (_units(rng, n, m) for n, m in [(3, 6), (4, 5), (3, 4)])
     Z[1] = float(rng.integers(-3, 4))
-    near = _units(rng, 4, 5, 1.0, 3.0)
     near[2] = rng.uniform(1, 2) + 1e-4 * (near[2] - near[2].mean()) / near[2].std()
-    small = _units(rng, 3, 4, 1.0, 3.0)
     small[0] = 0.5 + 1e-2 * (small[0] - small[0].mean()) / small[0].std()
     return [Call.of("a unit whose values are all equal", Z, *_params(rng, 3)),
             Call.of("a unit with variance 1e-8", near, *_params(rng, 4)),
@@ -102,19 +91,15 @@ def forward_eps_calls(rng):
 @hidden(EXERCISES["test_batchnorm_backward"])
 @hidden(EXERCISES["test_batchnorm_backward_params"])
 def backward_calls(rng):
-    """Ordinary units, eps = 0 (see the module's docstring), square and not."""
-    return [Call.of(f"Z of shape ({n}, {m}), eps = 0", _units(rng, n, m, 1.0, 3.0),
-                    *_params(rng, n), rng.normal(size=(n, m)), 0.0, 1e-5)
+    return [Call.of(f"Z of shape ({n}, {m}), eps = 0", _units(rng, n, m), *_params(rng, n),
+                    rng.normal(size=(n, m)), 0.0, 1e-5)
             for n, m in [(4, 4), (3, 6), (5, 3)]]
 
 
 @hidden(EXERCISES["test_batchnorm_backward_tiny_variance"])
 def backward_tiny_variance_calls(rng):
     """Units whose variance (1e-7 to 1e-6) is below eps: var + eps as in the forward pass."""
-    calls = []
-    for (n, m), eps in [((3, 5), 1e-5), ((4, 4), 1e-4)]:
-        Z = _units(rng, n, m, 3e-4, 1e-3)
-        Z = Z - Z.mean(axis=1, keepdims=True) + rng.uniform(-0.05, 0.05, size=(n, 1))
-        calls.append(Call.of(f"Z of shape ({n}, {m}) with variances below eps = {eps:g}", Z,
-                             *_params(rng, n), rng.normal(size=(n, m)), eps, 1e-8))
-    return calls
+    return [Call.of(f"Z of shape ({n}, {m}) with variances below eps = {eps:g}",
+                    _units(rng, n, m, 3e-4, 1e-3, mean=0.05), *_params(rng, n),
+                    rng.normal(size=(n, m)), eps, 1e-8)
+            for (n, m), eps in [((3, 5), 1e-5), ((4, 4), 1e-4)]]

@@ -21,30 +21,12 @@ dZ agrees with the exact gradient only to about 1e-08, as a numerical (finite-di
 'dZ is m = 2 times too large: divide by the number of examples m'
 """
 
-import math
-
 import numpy as np
 
-from course_lib.checking import describe_mismatch
+from course_lib.checking import describe_mismatch, scale_of
 
 ANALYTIC_RTOL = 1e-13
 """Tolerance of a derived gradient, relative to the largest entry of the exact one."""
-
-NUMERICAL_LOOKING = 1e-6
-"""Largest relative error of an answer that looks like a finite-difference gradient."""
-
-
-def scaled_error(actual, expected) -> float:
-    """max |actual - expected| / max |expected| (inf when the shapes differ or not numbers)."""
-    try:
-        actual = np.asarray(actual, dtype=np.float64)
-    except (TypeError, ValueError):
-        return math.inf
-    expected = np.asarray(expected, dtype=np.float64)
-    if actual.shape != expected.shape or not np.all(np.isfinite(actual)):
-        return math.inf
-    scale = max(float(np.max(np.abs(expected))), 1e-300) if expected.size else 1.0
-    return float(np.max(np.abs(actual - expected))) / scale if expected.size else 0.0
 
 
 def gradient_mismatch(actual, expected, *, name: str, rtol: float = ANALYTIC_RTOL,
@@ -55,15 +37,14 @@ def gradient_mismatch(actual, expected, *, name: str, rtol: float = ANALYTIC_RTO
     what `describe_mismatch` says. (Named mistakes are named before, by `Exercise.judge`.)
     """
     expected = np.asarray(expected, dtype=np.float64)
-    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    scale = scale_of(expected)
     problem = describe_mismatch(actual, expected, name=name, m=m, rtol=rtol,
                                 atol=max(rtol * scale, 1e-300))
-    if problem is None:
-        return None
-    error = scaled_error(actual, expected)
-    if error <= NUMERICAL_LOOKING:
-        return (f"{name} agrees with the exact gradient only to about "
-                f"1e{math.floor(math.log10(error) + 0.5):03d}, as a numerical (finite-difference) "
-                f"gradient would: derive it analytically (a derived gradient agrees to "
-                f"{rtol:.0e} of its largest entry)")
+    if problem is None or type(actual) is not np.ndarray or actual.shape != expected.shape:
+        return problem
+    error = np.max(np.abs(actual - expected)) / max(scale, 1e-300)
+    if error <= 1e-6:  # as far off as a finite-difference gradient, or closer
+        return (f"{name} agrees with the exact gradient only to about {error:.0e}, as a "
+                f"numerical (finite-difference) gradient would: derive it analytically (a "
+                f"derived gradient agrees to {rtol:.0e} of its largest entry)")
     return problem
