@@ -7,17 +7,28 @@ only by the calls built for it; units whose variance is below eps have means nea
 one-pass variance, mean(Z**2) - mu**2, loses at most 4e-14.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from autograder.exercises import hidden
 from course_lib.checks.batchnorm_derivation import EXERCISES, units
 from course_lib.exercise import Call
 
+if TYPE_CHECKING:
+    Cache = tuple[np.ndarray, np.ndarray, np.ndarray, float, np.ndarray, np.ndarray]
+    """(Z, mu, var, eps, Z_norm, gamma): what batchnorm_backward needs of the forward pass."""
 
-def batchnorm_forward(Z, gamma, beta, eps=1e-5, *, units_axis=False, no_keepdims=False,
-                      unbiased=False, not_centred=False, var_not_std=False, eps_outside=False,
-                      no_eps=False, eps_ignored=False, no_gamma=False, no_beta=False,
-                      swapped=False):
+
+def batchnorm_forward(Z: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = 1e-5, *,
+                      units_axis: bool = False, no_keepdims: bool = False,
+                      unbiased: bool = False, not_centred: bool = False,
+                      var_not_std: bool = False, eps_outside: bool = False,
+                      no_eps: bool = False, eps_ignored: bool = False, no_gamma: bool = False,
+                      no_beta: bool = False, swapped: bool = False
+                      ) -> tuple[np.ndarray, Cache]:
     """Z_tilde = gamma * (Z - mu) / sqrt(var + eps) + beta, statistics over the examples."""
     axis = 0 if units_axis else 1
     eps = 1e-5 if eps_ignored else 0.0 if no_eps else eps
@@ -32,10 +43,13 @@ def batchnorm_forward(Z, gamma, beta, eps=1e-5, *, units_axis=False, no_keepdims
     return Z_tilde, (Z, mu, var, eps, Z_norm, gamma)
 
 
-def batchnorm_backward(dZ_tilde, cache, *, no_dmu=False, no_dvar=False, dmu_over_m2=False,
-                       var_no_eps=False, dvar_m_minus_1=False, dvar_power=False,
-                       eps_fixed_in_backward=False, no_gamma_in_dZ=False, dgamma_of_Z=False,
-                       params_not_summed=False, swapped_params=False):
+def batchnorm_backward(dZ_tilde: np.ndarray, cache: Cache, *, no_dmu: bool = False,
+                       no_dvar: bool = False, dmu_over_m2: bool = False,
+                       var_no_eps: bool = False, dvar_m_minus_1: bool = False,
+                       dvar_power: bool = False, eps_fixed_in_backward: bool = False,
+                       no_gamma_in_dZ: bool = False, dgamma_of_Z: bool = False,
+                       params_not_summed: bool = False, swapped_params: bool = False
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(dZ, dgamma, dbeta) staged along the computation graph Z -> mu -> var -> Z_norm."""
     Z, mu, var, eps, Z_norm, gamma = cache
     m = Z.shape[1]
@@ -70,13 +84,13 @@ def _params(rng, n):
 
 
 @hidden(EXERCISES["test_batchnorm_forward"])
-def forward_calls(rng):
+def forward_calls(rng: np.random.Generator) -> list[Call]:
     return [Call.of(f"Z of shape ({n}, {m})", _units(rng, n, m), *_params(rng, n))
             for n, m in [(4, 4), (3, 6), (6, 3)]]
 
 
 @hidden(EXERCISES["test_batchnorm_forward_eps"])
-def forward_eps_calls(rng):
+def forward_eps_calls(rng: np.random.Generator) -> list[Call]:
     """A constant unit (variance 0: nan without eps) and near-constant units (eps's place)."""
     Z, near, small = (_units(rng, n, m) for n, m in [(3, 6), (4, 5), (3, 4)])
     Z[1] = float(rng.integers(-3, 4))
@@ -90,14 +104,14 @@ def forward_eps_calls(rng):
 
 @hidden(EXERCISES["test_batchnorm_backward"])
 @hidden(EXERCISES["test_batchnorm_backward_params"])
-def backward_calls(rng):
+def backward_calls(rng: np.random.Generator) -> list[Call]:
     return [Call.of(f"Z of shape ({n}, {m}), eps = 0", _units(rng, n, m), *_params(rng, n),
                     rng.normal(size=(n, m)), 0.0, 1e-5)
             for n, m in [(4, 4), (3, 6), (5, 3)]]
 
 
 @hidden(EXERCISES["test_batchnorm_backward_tiny_variance"])
-def backward_tiny_variance_calls(rng):
+def backward_tiny_variance_calls(rng: np.random.Generator) -> list[Call]:
     """Units whose variance (1e-7 to 1e-6) is below eps: var + eps as in the forward pass."""
     return [Call.of(f"Z of shape ({n}, {m}) with variances below eps = {eps:g}",
                     _units(rng, n, m, 3e-4, 1e-3, mean=0.05), *_params(rng, n),

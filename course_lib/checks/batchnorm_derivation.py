@@ -12,9 +12,12 @@ is left to the eps cell), `RTOL_EPS` where eps decides everything. Gradients mus
 is below eps.
 """
 
+from __future__ import annotations
+
 import functools
 import traceback
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +25,12 @@ from course_lib.checking import CheckFailed, contract_problem, matches, unchange
 from course_lib.checks.gradients import ANALYTIC_RTOL, gradient_mismatch
 from course_lib.exercise import Call, Exercise, call_student, declare, visible_checks
 from course_lib.gradcheck import numerical_gradient
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, NoReturn
+
+    import numpy.typing as npt
 
 RTOL = 1e-4
 RTOL_EPS = 1e-6
@@ -128,12 +137,15 @@ def _forward_problem(result):
     return contract_problem(result, ((), ()), name="the result of batchnorm_forward")
 
 
-def forward_output(batchnorm_forward, Z, *args, **kwargs):
+def forward_output(batchnorm_forward: Callable, Z: np.ndarray, *args: Any, **kwargs: Any
+                   ) -> Any:
     """What batchnorm_forward(Z, ...) returns, with its cache replaced by ()."""
     return _head(_forward(batchnorm_forward, Z, *args, **kwargs))
 
 
-def backward_report(batchnorm_forward, batchnorm_backward, Z, gamma, beta, dZ_tilde, eps, h):
+def backward_report(batchnorm_forward: Callable, batchnorm_backward: Callable, Z: np.ndarray,
+                    gamma: np.ndarray, beta: np.ndarray, dZ_tilde: np.ndarray, eps: float,
+                    h: float) -> dict[str, Any]:
     """{"grads": batchnorm_backward's result, "numerical": the centred-difference gradients
     of sum(dZ_tilde * Z_tilde)}, or {"forward": its result} for no (Z_tilde, cache)."""
     result = _forward(batchnorm_forward, Z, gamma, beta, eps)
@@ -141,7 +153,7 @@ def backward_report(batchnorm_forward, batchnorm_backward, Z, gamma, beta, dZ_ti
         return {"forward": _head(result)}
     grads, point = batchnorm_backward(dZ_tilde, result[1]), [Z, gamma, beta]
 
-    def J(k, V):
+    def J(k: int, V: np.ndarray) -> float:
         return float(np.sum(dZ_tilde * batchnorm_forward(*point[:k], V, *point[k + 1:], eps)[0]))
 
     return {"grads": grads, "numerical": tuple(
@@ -157,11 +169,11 @@ class _Driven(Exercise):
 
     driver: str = ""
 
-    def request(self, call):
+    def request(self, call: Call) -> tuple[str, tuple, dict]:
         functions = tuple({"__global__": name} for name in self.notebook_functions)
         return f"{__name__}:{self.driver}", functions + call.args, call.kwargs
 
-    def run(self, call, functions):
+    def run(self, call: Call, functions: tuple[Callable, ...]) -> Any:
         guarded = [unchanged_arguments(f) for f in functions]
         args = [np.copy(a) if isinstance(a, np.ndarray) else a for a in call.args]
         try:
@@ -174,7 +186,7 @@ class _Driven(Exercise):
             while tb is not None:
                 name, tb = codes.get(tb.tb_frame.f_code, name), tb.tb_next
 
-            def again(*args, **kwargs):
+            def again(*args: Any, **kwargs: Any) -> NoReturn:
                 raise error
             return call_student(again, name, call)
 
@@ -185,15 +197,15 @@ class Forward(_Driven):
 
     driver: str = "forward_output"
 
-    def reference_call(self, solve, call, flags):
+    def reference_call(self, solve: Callable, call: Call, flags: dict[str, bool]) -> Any:
         return forward_output(functools.partial(solve, **flags), *call.args, **call.kwargs)
 
-    def same(self, result, expected):
+    def same(self, result: Any, expected: Any) -> bool:
         if isinstance(result, dict) or isinstance(expected, dict):  # a lost (n, 1) shape
             return isinstance(result, dict) and result == expected
         return matches(result, expected, self.rtol)
 
-    def contract_problem(self, result, expected):
+    def contract_problem(self, result: Any, expected: Any) -> str | None:
         return _forward_problem(result) or super().contract_problem(result, expected)
 
 
@@ -217,10 +229,10 @@ class Backward(_Driven):
     driver: str = "backward_report"
     parts: tuple = ("dZ",)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.problem, self.uses = self._gradient_problem, ("batchnorm_forward", self.function)
 
-    def reference_call(self, solve, call, flags):
+    def reference_call(self, solve: Callable, call: Call, flags: dict[str, bool]) -> Any:
         Z, gamma, beta, dZ_tilde, eps, _ = call.args
         _, cache = solve.__globals__["batchnorm_forward"](Z, gamma, beta, eps)
         return solve(dZ_tilde, cache, **flags)
@@ -229,7 +241,7 @@ class Backward(_Driven):
         parts = super()._parts(result, expected)
         return [p for p in parts if p[2] in self.parts] or parts
 
-    def same(self, result, expected):
+    def same(self, result: Any, expected: Any) -> bool:
         return all(matches(a, e, self.rtol) for a, e, _ in self._parts(result, expected))
 
     def _gradient_problem(self, call, result, expected):
@@ -257,7 +269,8 @@ class Backward(_Driven):
             return gradient_mismatch(value, wanted, name=name, rtol=self.rtol, m=m)
         return None
 
-    def judge(self, report, expected, known, call=None):
+    def judge(self, report: Any, expected: Any, known: dict[str, Any],
+              call: Call | None = None) -> str | None:
         if "forward" in report:
             return FIX_FORWARD + _forward_problem(report["forward"])
         grads, numerical = report["grads"], report["numerical"]
@@ -273,7 +286,8 @@ class Backward(_Driven):
 # ------------------------------------------------------------------- the visible inputs
 
 
-def units(noise, mean, std, *params):
+def units(noise: npt.ArrayLike, mean: npt.ArrayLike, std: npt.ArrayLike,
+          *params: npt.ArrayLike) -> tuple[np.ndarray, ...]:
     """(Z, *params as columns): row i of Z is row i of `noise` moved and scaled to have mean
     mean[i] and (biased) standard deviation std[i]."""
     noise = noise - np.mean(noise, axis=1, keepdims=True)

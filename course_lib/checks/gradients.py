@@ -21,16 +21,25 @@ dZ agrees with the exact gradient only to about 1e-08, as a numerical (finite-di
 'dZ is m = 2 times too large: divide by the number of examples m'
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from course_lib.checking import describe_mismatch, scale_of
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    import numpy.typing as npt
 
 ANALYTIC_RTOL = 1e-13
 """Tolerance of a derived gradient, relative to the largest entry of the exact one."""
 
 
-def gradient_mismatch(actual, expected, *, name: str, rtol: float = ANALYTIC_RTOL,
-                      m: "int | None" = None) -> "str | None":
+def gradient_mismatch(actual: Any, expected: npt.ArrayLike, *, name: str,
+                      rtol: float = ANALYTIC_RTOL, m: int | None = None) -> str | None:
     """None if the gradient `actual` matches `expected` to `rtol` of its largest entry.
 
     Otherwise one sentence: that it is only as close as a numerical gradient would be, or
