@@ -144,6 +144,16 @@ def local_rule(local_gradients, description, upstream):
     return _as_data(local_gradients(output, np.array(upstream, dtype=np.float64), values))
 
 
+def node_gradients(backward, description):
+    """{name: node.grad} after one backward(output, values), of the nodes the description
+    lists under "report" (all by default), or RECURSION_LIMIT."""
+    nodes, output, feed = build(description)
+    values = initialised_session(nodes).forward(output, feed)
+    if _within_recursion_limit(lambda: backward(output, values)) is RECURSION_LIMIT:
+        return RECURSION_LIMIT
+    return {name: _as_data(nodes[name].grad) for name in description.get("report", nodes)}
+
+
 def _numerical(nodes, output, feed, session, h):
     numeric = {}
     for name, node in nodes.items():
@@ -165,15 +175,14 @@ def _numerical(nodes, output, feed, session, h):
 
 
 def gradients(backward, description):
-    """{"grads": node.grad of every node after one backward(output, values),
-    "numeric": centred-difference gradients of the same graph for its variables and
-    placeholders}, or RECURSION_LIMIT."""
+    """{"grads": `node_gradients`, "numeric": centred-difference gradients of the same graph
+    for its variables and placeholders}, or RECURSION_LIMIT."""
+    grads = node_gradients(backward, description)
+    if grads is RECURSION_LIMIT:
+        return RECURSION_LIMIT
     nodes, output, feed = build(description)
     session = initialised_session(nodes)
-    values = session.forward(output, feed)
-    if _within_recursion_limit(lambda: backward(output, values)) is RECURSION_LIMIT:
-        return RECURSION_LIMIT
-    return {"grads": _grads(nodes), "numeric": _numerical(nodes, output, feed, session, 1e-5)}
+    return {"grads": grads, "numeric": _numerical(nodes, output, feed, session, 1e-5)}
 
 
 def repeated_gradients(backward, description, new_values):
