@@ -330,6 +330,8 @@ def _rule_problem(call, result, expected):
 def gradient_problem(grads, expected, description, *, rtol=RTOL):
     """What is wrong with `grads` ({name: node.grad} after backward), or None: the first
     wrong node from the output back (of those in `expected`), whose users are right."""
+    if grads == RECURSION_LIMIT:
+        return _recursion_problem(description, "backward")
     nodes, output, _ = build(description)
     listed = [name for name in nodes if name in expected]
     for name in listed:
@@ -359,12 +361,6 @@ def gradient_problem(grads, expected, description, *, rtol=RTOL):
         return (f"the gradient that {who} passes to {name} is wrong ({problem}): check the "
                 f"local rule of the '{ops}' operation")
     return None
-
-
-def _gradients_problem(call, result, expected):
-    if result == RECURSION_LIMIT:
-        return _recursion_problem(call.args[0], "backward")
-    return gradient_problem(result, expected, call.args[0])
 
 
 def reset_problem(call, result, expected):
@@ -455,7 +451,8 @@ EXERCISES = declare(
          Call.of("a chain 3000 operations deep", long_chain())],
         _hints("traversal_not_reversed", "assigned_not_accumulated", "no_visited_set",
                "output_not_seeded", "aliased_gradient", "shared_zero_array",
-               "value_passed_as_gradient", "recursive_order"), RTOL, _gradients_problem,
+               "value_passed_as_gradient", "recursive_order"), RTOL,
+        lambda call, grads, expected: gradient_problem(grads, expected, call.args[0]),
         driver="node_gradients"),
     GraphExercise(
         "test_backward_reset", "backward", "the gradients",
