@@ -5,7 +5,10 @@ reproduces it exactly as the master's solution with that edit computes it (same 
 same order, in-place `+=`). Below them, the hidden calls of each graded cell.
 """
 
+from __future__ import annotations
+
 import functools
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,8 +18,14 @@ from course_lib.checks.minimal_framework import EXERCISES
 from course_lib.exercise import Call
 from course_lib.graph import drivers
 
+if TYPE_CHECKING:
+    from typing import Any
 
-def topological_order(output, *, no_visited_set=False, recursive_order=False):
+    from course_lib.graph.core import Node
+
+
+def topological_order(output: Node, *, no_visited_set: bool = False,
+                      recursive_order: bool = False) -> list[Node]:
     """Every node `output` depends on, each once, inputs first (iterative depth-first search).
 
     recursive_order=True is the recursive search, which fails near 1000 nested nodes.
@@ -44,11 +53,12 @@ def topological_order(output, *, no_visited_set=False, recursive_order=False):
     return order
 
 
-def local_gradients(node, upstream, values, *, missing_upstream=False,
-                    sub_rule_gives_plus_one_to_b=False, mul_rule_swapped=False,
-                    pow_rule_exponent_not_lowered=False, pow_rule_factor_missing=False,
-                    pow_rule_assumes_square=False, pow_nan_at_zero=False,
-                    pow_nan_for_negative_base=False):
+def local_gradients(node: Node, upstream: np.ndarray, values: dict[Node, np.ndarray], *,
+                    missing_upstream: bool = False, sub_rule_gives_plus_one_to_b: bool = False,
+                    mul_rule_swapped: bool = False, pow_rule_exponent_not_lowered: bool = False,
+                    pow_rule_factor_missing: bool = False, pow_rule_assumes_square: bool = False,
+                    pow_nan_at_zero: bool = False, pow_nan_for_negative_base: bool = False
+                    ) -> list[np.ndarray]:
     """dJ/d(input) for each input of `node`, given dJ/d(node) = upstream."""
     if not node.inputs:
         return []
@@ -79,10 +89,12 @@ def local_gradients(node, upstream, values, *, missing_upstream=False,
     raise ValueError(f"no backward rule for {node.op!r}")
 
 
-def backward(cost, values, *, traversal_not_reversed=False, assigned_not_accumulated=False,
-             no_visited_set=False, recursive_order=False, output_not_seeded=False,
-             aliased_gradient=False, shared_zero_array=False, value_passed_as_gradient=False,
-             gradients_never_reset=False):
+def backward(cost: Node, values: dict[Node, np.ndarray], *,
+             traversal_not_reversed: bool = False, assigned_not_accumulated: bool = False,
+             no_visited_set: bool = False, recursive_order: bool = False,
+             output_not_seeded: bool = False, aliased_gradient: bool = False,
+             shared_zero_array: bool = False, value_passed_as_gradient: bool = False,
+             gradients_never_reset: bool = False) -> None:
     """Set node.grad = dJ/d(node) on cost's graph (aliased_gradient: assign the first
     contribution, the array itself, add the next ones in place)."""
     order = topological_order(cost, no_visited_set=no_visited_set, recursive_order=recursive_order)
@@ -102,7 +114,7 @@ def backward(cost, values, *, traversal_not_reversed=False, assigned_not_accumul
             reached.add(parent)
 
 
-def gradients(description, **flags):
+def gradients(description: dict[str, Any], **flags: bool) -> dict[str, Any] | str:
     """{name: dJ/d(node)} of every node after `backward` with `flags`."""
     return drivers.node_gradients(functools.partial(backward, **flags), description)
 
@@ -119,7 +131,7 @@ def _signed(rng, low=0.5, high=2.0, shape=()):
     return float(values) if shape == () else values
 
 
-def path_count(description):
+def path_count(description: dict[str, Any]) -> int:
     """How many nodes a depth-first traversal without a visited set visits."""
     listed, inputs, output = vis.structure(description)
     paths = dict.fromkeys(listed, 0)
@@ -143,7 +155,7 @@ def _usable(description):
                         for m in TRAVERSAL_MISTAKES))
 
 
-def random_graph(rng, size):
+def random_graph(rng: np.random.Generator, size: int) -> dict[str, Any]:
     """A random scalar graph of `size` operations on variables a, b and a placeholder x (2, 1):
     deep (an operation takes the newest node with probability 0.7), with shared nodes."""
     for _ in range(500):
@@ -185,7 +197,7 @@ def _deep_graphs(rng):
 
 
 @hidden(EXERCISES["test_topological_order"])
-def topological_order_calls(rng):
+def topological_order_calls(rng: np.random.Generator) -> list[Call]:
     return [*EXERCISES["test_topological_order"].visible[:5], *_deep_graphs(rng)]
 
 
@@ -196,7 +208,7 @@ def _rules(rng, op, inputs):
 
 
 @hidden(EXERCISES["test_local_gradients_add_sub"])
-def add_sub_calls(rng):
+def add_sub_calls(rng: np.random.Generator) -> list[Call]:
     """a + b and a - b on numbers and arrays, with upstream gradients other than 1."""
     return [call for op in ("add", "sub") for call in _rules(rng, op, [
         ("two numbers", float(rng.normal()), float(rng.normal()), ()),
@@ -204,14 +216,14 @@ def add_sub_calls(rng):
 
 
 @hidden(EXERCISES["test_local_gradients_mul"])
-def mul_calls(rng):
+def mul_calls(rng: np.random.Generator) -> list[Call]:
     return _rules(rng, "mul", [("two numbers", _signed(rng), _signed(rng), ()), ("(2, 3) arrays",
                   rng.normal(size=(2, 3)), rng.normal(size=(2, 3)), (2, 3)),
                   ("a and a", _signed(rng, 0.5, 3), None, ())])
 
 
 @hidden(EXERCISES["test_local_gradients_pow"])
-def pow_calls(rng):
+def pow_calls(rng: np.random.Generator) -> list[Call]:
     """a ** p for p = 3, 2, 0.5 and -1, on numbers and arrays, and at a = 0 (a number first)."""
     with_zero = rng.normal(size=(2, 3))
     with_zero[rng.integers(2), rng.integers(3)] = 0.0
@@ -225,7 +237,7 @@ def pow_calls(rng):
 
 
 @hidden(EXERCISES["test_backward"])
-def backward_calls(rng):
+def backward_calls(rng: np.random.Generator) -> list[Call]:
     """Every node's gradient, on shared nodes, a placeholder, arrays, deep and random graphs."""
     return [
         Call.of("the lecture's cost", vis.lecture_cost(_signed(rng, 1, 8))),
@@ -241,7 +253,7 @@ def backward_calls(rng):
 
 
 @hidden(EXERCISES["test_backward_reset"])
-def reset_calls(rng):
+def reset_calls(rng: np.random.Generator) -> list[Call]:
     """Backward twice on one graph, its variables changed in between."""
     def new():
         return {"a": _signed(rng, 0.4, 1.1), "b": _signed(rng, 0.4, 1.1)}
@@ -252,7 +264,7 @@ def reset_calls(rng):
 
 
 @hidden(EXERCISES["test_backward_lecture"])
-def lecture_calls(rng):
+def lecture_calls(rng: np.random.Generator) -> list[Call]:
     """The lecture's w after 0, 1 and 1000 steps; and gradient descent on another quadratic."""
     coefficients = np.array([[rng.uniform(0.5, 2.0)], [rng.normal() * 5], [rng.normal()]])
     return [*EXERCISES["test_backward_lecture"].visible,

@@ -10,9 +10,12 @@ RTOL: the graphs are small and their operations few, so any right backward pass 
 with the reference far closer than 1e-9 of a result's largest entry.
 """
 
+from __future__ import annotations
+
 import functools
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +23,12 @@ from course_lib.checking import contract_problem, describe_mismatch, scale_of, u
 from course_lib.exercise import Call, Exercise, call_student, declare, visible_checks
 from course_lib.graph import drivers
 from course_lib.graph.drivers import RECURSION_LIMIT, build
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import Any
+
+    import numpy.typing as npt
 
 RTOL = 1e-9
 """Relative tolerance (to a result's largest entry) of every cell, visible and graded."""
@@ -89,7 +98,7 @@ LECTURE_W_FLOAT32 = 4.9999886
 """The same 1000 updates in float32: they stall when a step falls below half the spacing."""
 
 
-def lecture_cost(w=0.0):
+def lecture_cost(w: float = 0.0) -> dict[str, Any]:
     """cost = w**2 - 10*w + 25, with constants."""
     return {"nodes": [["variable", "w", float(w)], ["pow", "w2", "w", 2],
                       ["mul", "tenw", 10.0, "w"], ["sub", "diff", "w2", "tenw"],
@@ -97,7 +106,8 @@ def lecture_cost(w=0.0):
             "output": "cost"}
 
 
-def lecture_placeholder_cost(w=0.0, coefficients=LECTURE_COEFFICIENTS):
+def lecture_placeholder_cost(w: float = 0.0, coefficients: npt.ArrayLike = LECTURE_COEFFICIENTS
+                             ) -> dict[str, Any]:
     """cost = x[0][0]*w**2 + x[1][0]*w + x[2][0], with x fed the coefficients."""
     nodes = [["variable", "w", float(w)], ["placeholder", "x", [3, 1]]]
     for i in range(3):
@@ -108,25 +118,26 @@ def lecture_placeholder_cost(w=0.0, coefficients=LECTURE_COEFFICIENTS):
             "feed": {"x": np.array(coefficients, dtype=np.float64)}}
 
 
-def square(x):
+def square(x: float) -> dict[str, Any]:
     """y = x * x: one node used twice by the same operation."""
     return {"nodes": [["variable", "x", x], ["mul", "y", "x", "x"]], "output": "y"}
 
 
-def sum_with_product(a=1.5, b=-2.0):
+def sum_with_product(a: float = 1.5, b: float = -2.0) -> dict[str, Any]:
     """J = a + a * b: the output's gradient reaches a twice, once through the add."""
     return {"nodes": [["variable", "a", a], ["variable", "b", b], ["mul", "m", "a", "b"],
                       ["add", "J", "a", "m"]], "output": "J"}
 
 
-def shared_graph(a=1.5, b=-0.5):
+def shared_graph(a: float = 1.5, b: float = -0.5) -> dict[str, Any]:
     """s = a*b is used three times, a twice: J = ((s - a) * s)**3 + s) * (s - a)."""
     return {"nodes": [["variable", "a", a], ["variable", "b", b], ["mul", "s", "a", "b"],
                       ["sub", "t", "s", "a"], ["mul", "u", "t", "s"], ["pow", "v", "u", 3],
                       ["add", "q", "v", "s"], ["mul", "J", "q", "t"]], "output": "J"}
 
 
-def long_chain(y0=1.0, w=0.998, v=0.001, levels=1500):
+def long_chain(y0: float = 1.0, w: float = 0.998, v: float = 0.001, levels: int = 1500
+               ) -> dict[str, Any]:
     """y(k+1) = y(k) * w - v: 2 * levels operations deep (3000 by default, beyond Python's
     recursion limit); only the leaves' and the output's gradients are reported."""
     nodes = [["variable", "y0", y0], ["variable", "w", w], ["variable", "v", v]]
@@ -135,7 +146,7 @@ def long_chain(y0=1.0, w=0.998, v=0.001, levels=1500):
     return {"nodes": nodes, "output": f"y{levels}", "report": ["y0", "w", "v", f"y{levels}"]}
 
 
-def deep_chain(w=0.3, depth=6):
+def deep_chain(w: float = 0.3, depth: int = 6) -> dict[str, Any]:
     """y0 = w, y(k+1) = y(k) * y(k) - y(k): each y(k) used three times, depth 2 * depth."""
     nodes = [["variable", "y0", w]]
     for k in range(depth):
@@ -143,7 +154,7 @@ def deep_chain(w=0.3, depth=6):
     return {"nodes": nodes, "output": f"y{depth}"}
 
 
-def array_graph(A, B):
+def array_graph(A: npt.ArrayLike, B: npt.ArrayLike) -> dict[str, Any]:
     """Elementwise on (2, 3) arrays, then entries picked: J = S[0][1] * S[1][2] + R[0, 0]."""
     return {"nodes": [["variable", "A", A], ["variable", "B", B], ["mul", "P", "A", "B"],
                       ["pow", "Q", "A", 2], ["sub", "R", "P", "Q"], ["add", "S", "R", "A"],
@@ -153,7 +164,7 @@ def array_graph(A, B):
                       ["add", "J", "T", "R00"]], "output": "J"}
 
 
-def operation(op, a, b=None):
+def operation(op: str, a: npt.ArrayLike, b: npt.ArrayLike | None = None) -> dict[str, Any]:
     """One operation on constants a (and b; for pow, b is the exponent; None: `a op a`)."""
     last = ["pow", "out", "a", b] if op == "pow" else [op, "out", "a", "a" if b is None else "b"]
     constants = [["constant", "a", a]] + ([] if op == "pow" or b is None
@@ -161,13 +172,13 @@ def operation(op, a, b=None):
     return {"nodes": [*constants, last], "output": "out"}
 
 
-def structure(description):
+def structure(description: dict[str, Any]) -> tuple[list[str], dict[str, list[str]], str]:
     """(names in build order, which is topological; {name: input names}; output name)."""
     nodes, output, _ = build(description)
     return list(nodes), {n: [p.name for p in nodes[n].inputs] for n in nodes}, output.name
 
 
-def depth(description):
+def depth(description: dict[str, Any]) -> int:
     """The number of operations on the longest path to the output."""
     listed, inputs, _ = structure(description)
     level = {}
@@ -179,7 +190,7 @@ def depth(description):
 # ------------------------------------------------------------------ the exercise model
 
 
-def same_data(actual, expected, rtol):
+def same_data(actual: Any, expected: Any, rtol: float) -> bool:
     """Whether `actual` is `expected` (nested dicts, lists, names, numbers, arrays), every
     number within `rtol` of the largest entry of `expected` (nan matches nan).
 
@@ -215,22 +226,24 @@ class GraphExercise(Exercise):
 
     driver: str = ""
 
-    def run(self, call, functions):
+    def run(self, call: Call, functions: tuple[Callable, ...]) -> Any:
         through = Call(call.label, (unchanged_arguments(functions[0]), *call.args), call.kwargs)
         return call_student(getattr(drivers, self.driver), self.function, through)
 
-    def request(self, call):  # the notebook's function, as autograder.case.global_ref does
+    def request(self, call: Call) -> tuple[str, tuple, dict]:
+        # the notebook's function, as autograder.case.global_ref does
         return (f"{drivers.__name__}:{self.driver}", ({"__global__": self.function},
                                                       *call.args), call.kwargs)
 
-    def reference_call(self, solve, call, flags):
+    def reference_call(self, solve: Callable, call: Call, flags: dict[str, bool]) -> Any:
         return getattr(drivers, self.driver)(functools.partial(solve, **flags), *call.args,
                                              **call.kwargs)
 
-    def same(self, result, expected):
+    def same(self, result: Any, expected: Any) -> bool:
         return same_data(result, expected, self.rtol)
 
-    def judge(self, result, expected, known, call=None):
+    def judge(self, result: Any, expected: Any, known: dict[str, Any],
+              call: Call | None = None) -> str | None:
         for mistake, value in known.items():
             if self.same(result, value):
                 return self.mistakes[mistake]
@@ -241,7 +254,7 @@ class OrderExercise(GraphExercise):
     """Any valid order is right, so a call's value is what `order_problem` says of the
     reference's order (None: valid), not the names of the 3000-operation chain."""
 
-    def reference_call(self, solve, call, flags):
+    def reference_call(self, solve: Callable, call: Call, flags: dict[str, bool]) -> Any:
         return order_problem(super().reference_call(solve, call, flags), call.args[0])
 
 
@@ -255,7 +268,7 @@ def _recursion_problem(description, who):
             "operations deep: a recursion that does not stop (at leaves, at visited nodes)")
 
 
-def order_problem(names, description):
+def order_problem(names: list[str] | str | None, description: dict[str, Any]) -> str | None:
     """What is wrong with `names`, the node names topological_order(output) gave, or None."""
     if names == RECURSION_LIMIT:
         return _recursion_problem(description, "topological_order")
@@ -282,7 +295,7 @@ def order_problem(names, description):
     return None if names[-1] == output else f"the output {output!r} should come last"
 
 
-def gradient_contract(actual, expected, *, name):
+def gradient_contract(actual: Any, expected: npt.ArrayLike, *, name: str) -> str | None:
     """None if a gradient is an array of the node's shape (or a float for shape ())."""
     if actual is None or isinstance(actual, str):
         return f"{name} is {actual}, not a number or an array"
@@ -292,7 +305,8 @@ def gradient_contract(actual, expected, *, name):
     return contract_problem(actual, 0.0 if expected.ndim == 0 else expected, name=name)
 
 
-def local_rule_problem(op, result, expected, *, inputs, rtol=RTOL):
+def local_rule_problem(op: str, result: Any, expected: Sequence[Any], *,
+                       inputs: Sequence[npt.ArrayLike | None], rtol: float = RTOL) -> str | None:
     """What is wrong with local_gradients' `result` for one `op` node of `inputs`, or None."""
     if isinstance(result, np.ndarray):
         return ("local_gradients returned an array, not a list: return one gradient per input "
@@ -327,7 +341,8 @@ def _rule_problem(call, result, expected):
                               inputs=[constants.get(n) for n in operands])
 
 
-def gradient_problem(grads, expected, description, *, rtol=RTOL):
+def gradient_problem(grads: Mapping[str, Any] | str, expected: Mapping[str, npt.ArrayLike],
+                     description: dict[str, Any], *, rtol: float = RTOL) -> str | None:
     """What is wrong with `grads` ({name: node.grad} after backward), or None: the first
     wrong node from the output back (of those in `expected`), whose users are right."""
     if grads == RECURSION_LIMIT:
@@ -363,7 +378,7 @@ def gradient_problem(grads, expected, description, *, rtol=RTOL):
     return None
 
 
-def reset_problem(call, result, expected):
+def reset_problem(call: Call, result: dict[str, Any], expected: dict[str, Any]) -> str | None:
     """What is wrong with two backward passes on one graph (`repeated_gradients`), or None."""
     problem = gradient_problem(result["first"], expected["first"], call.args[0])
     if problem:
@@ -374,7 +389,7 @@ def reset_problem(call, result, expected):
             "at the new values: reset every node's grad to 0 first")
 
 
-def training_problem(call, result, expected):
+def training_problem(call: Call, result: dict[str, Any], expected: dict[str, Any]) -> str | None:
     """What is wrong with train()'s `result`, or None. Only the lecture's values are shown."""
     steps = list(call.args[2])
     for name, wanted in expected["variables"].items():

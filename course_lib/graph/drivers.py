@@ -22,7 +22,10 @@ names, gradients as float64 arrays, variables after k training steps. Nothing
 here compares anything; the judges do, outside the kernel.
 """
 
+from __future__ import annotations
+
 import operator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -37,6 +40,15 @@ from course_lib.graph.core import (
     variables_initializer,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from typing import Any
+
+    import numpy.typing as npt
+
+    _Backward = Callable[[Node, dict[Node, np.ndarray]], object]
+    """The student's backward(cost, values), which leaves dJ/d(node) in node.grad."""
+
 _BINARY = {"add": operator.add, "sub": operator.sub, "mul": operator.mul}
 
 
@@ -44,7 +56,8 @@ def _operand(ref, nodes):
     return nodes[ref] if isinstance(ref, str) else ref
 
 
-def build(description):
+def build(description: dict[str, Any]
+          ) -> tuple[dict[str, Node], Node, dict[Node, np.ndarray]]:
     """(nodes by name, output node, feed_dict) for a description (see the module docstring)."""
     nodes, known = {}, set()
     for kind, name, *rest in description["nodes"]:
@@ -81,7 +94,7 @@ def _variables(nodes):
     return [n for n in nodes.values() if n.op == "variable"]
 
 
-def initialised_session(nodes):
+def initialised_session(nodes: Mapping[str, Node]) -> Session:
     """A Session in which the variables among `nodes` (a dict, as `build` returns) have their
     initial values."""
     session = Session()
@@ -123,7 +136,8 @@ def _grads(nodes):
     return {name: _as_data(node.grad) for name, node in nodes.items()}
 
 
-def topological_names(topological_order, description):
+def topological_names(topological_order: Callable[[Node], Any], description: dict[str, Any]
+                      ) -> list[str] | str | None:
     """Names of the nodes in the order `topological_order(output)` returns them.
 
     A result that is not a list comes back as a string naming its type ("<tuple>").
@@ -137,14 +151,15 @@ def topological_names(topological_order, description):
     return [n.name if isinstance(n, Node) else f"<{type(n).__name__}>" for n in listed]
 
 
-def local_rule(local_gradients, description, upstream):
+def local_rule(local_gradients: Callable[[Node, np.ndarray, dict[Node, np.ndarray]], Any],
+               description: dict[str, Any], upstream: npt.ArrayLike) -> Any:
     """What `local_gradients(output, upstream, values)` returns, as data (see `_as_data`)."""
     nodes, output, feed = build(description)
     values = initialised_session(nodes).forward(output, feed)
     return _as_data(local_gradients(output, np.array(upstream, dtype=np.float64), values))
 
 
-def node_gradients(backward, description):
+def node_gradients(backward: _Backward, description: dict[str, Any]) -> dict[str, Any] | str:
     """{name: node.grad} after one backward(output, values), of the nodes the description
     lists under "report" (all by default), or RECURSION_LIMIT."""
     nodes, output, feed = build(description)
@@ -174,7 +189,8 @@ def _numerical(nodes, output, feed, session, h):
     return numeric
 
 
-def gradients(backward, description):
+def gradients(backward: _Backward, description: dict[str, Any]
+              ) -> dict[str, dict[str, Any]] | str:
     """{"grads": `node_gradients`, "numeric": centred-difference gradients of the same graph
     for its variables and placeholders}, or RECURSION_LIMIT."""
     grads = node_gradients(backward, description)
@@ -185,7 +201,8 @@ def gradients(backward, description):
     return {"grads": grads, "numeric": _numerical(nodes, output, feed, session, 1e-5)}
 
 
-def repeated_gradients(backward, description, new_values):
+def repeated_gradients(backward: _Backward, description: dict[str, Any],
+                       new_values: Mapping[str, npt.ArrayLike]) -> dict[str, dict[str, Any]]:
     """Gradients of two backward passes on one graph, the variables set to `new_values` before
     the second, and of one pass on a fresh graph at `new_values`: {"first", "second", "fresh"}."""
     nodes, output, feed = build(description)
@@ -204,7 +221,8 @@ def repeated_gradients(backward, description, new_values):
     return {"first": first, "second": second, "fresh": _grads(fresh_nodes)}
 
 
-def train(backward, description, learning_rate, checkpoints):
+def train(backward: _Backward, description: dict[str, Any], learning_rate: float,
+          checkpoints: Iterable[int]) -> dict[str, Any]:
     """Gradient descent on the described graph with the student's backward pass.
 
     Returns {"variables": {name: [value after k steps for k in checkpoints]},
