@@ -44,10 +44,20 @@ def full(assignment):
     return dict(graded_cells(assignment))
 
 
+END_TO_END_RIGHT, END_TO_END_MISTAKES = 2, 8
+"""How many right variants and mistakes of each class the real grader sees: every student
+is judged in process on four seeds (tests/test_grading_in_process.py); end to end, a sample
+shows that kernels, the sandbox, nbgrader and the feedback pages give the same verdicts."""
+
+
 def end_to_end(assignment):
-    """The students of `assignment` sent through the real grader."""
+    """The students of `assignment` sent through the real grader (its FEEDBACK one too)."""
     module = CLASSES[assignment]
-    return getattr(module, "END_TO_END", [*module.RIGHT, *module.MISTAKES])
+    chosen = getattr(module, "END_TO_END", [*module.RIGHT, *module.MISTAKES])
+    right = [s for s in chosen if s in module.RIGHT][:END_TO_END_RIGHT]
+    wrong = [s for s in chosen if s in module.MISTAKES][:END_TO_END_MISTAKES]
+    feedback = module.FEEDBACK[0]
+    return [*right, *wrong, *([feedback] if feedback not in wrong else [])]
 
 
 MISTAKES = [(a, s) for a, m in CLASSES.items() for s in m.MISTAKES]

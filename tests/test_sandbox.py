@@ -113,7 +113,7 @@ def test_sandboxed_kernelspec_binds_nothing_of_the_repository_but_the_environmen
     _require_sandbox()
     overrides, spec = _install(tmp_path, True)
     argv = spec["argv"]
-    assert argv[:3] == ["setpriv", "--pdeathsig", "KILL"]
+    assert argv[:3] == ["setpriv", "--pdeathsig", "TERM"]
     bwrap = argv.index(sandbox.bwrap_path())
     for flag in ("--die-with-parent", "--new-session", "--unshare-net", "--unshare-pid",
                  "--clearenv", "--remount-ro"):
@@ -200,3 +200,88 @@ def test_no_kernel_outlives_a_killed_grader(tmp_path):
     assert stage.is_dir()  # killed before it could clean up: the next worker removes it
     sandbox.prune_stale_workers()
     assert not stage.exists()
+
+
+STARTER = """
+import os, sys, time
+from jupyter_client import KernelManager
+from autograder import sandbox
+overrides = sandbox.install_kernel(sys.argv[1], limits=sandbox.Limits(),
+                                   enabled=True, uid=int(sys.argv[2]))
+km = KernelManager(kernel_name=sandbox.KERNEL_NAME, transport="ipc",
+                   ip=overrides["KernelManager.ip"])
+km.start_kernel()
+time.sleep(float(sys.argv[3]))
+os._exit(0)
+"""
+"""A worker that dies while its kernel is still starting, `argv[3]` seconds after asking."""
+
+
+def _sandbox_processes(stage):
+    """Host processes whose command line names the worker's staging folder (bwrap's binds)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(stage) in (entry / "cmdline").read_text():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.15, 0.4, 1.0])
+def test_no_kernel_outlives_a_worker_killed_while_it_starts(tmp_path, delay):
+    """At any moment of a kernel's start, the worker's death takes the whole sandbox along
+    (bwrap's own parent-death signal is set only once bwrap runs: the launcher covers the
+    time before)."""
+    _require_sandbox()
+    uid = 61996
+    starter = subprocess.Popen([sys.executable, "-c", textwrap.dedent(STARTER),
+                                str(tmp_path), str(uid), str(delay)], cwd=REPO_DIR)
+    assert starter.wait(timeout=120) == 0
+    stage = sandbox.RUN_DIR / f"worker-{starter.pid}"
+    time.sleep(3)  # a launcher that missed the worker's death would have started by now
+    for _ in range(100):
+        if not _processes_of(uid) and not _sandbox_processes(stage):
+            break
+        time.sleep(0.1)
+    assert _processes_of(uid) == [] and _sandbox_processes(stage) == []
+    sandbox.prune_stale_workers()
+
+
+LAUNCHING_WORKER = """
+import os, subprocess, sys, time
+from autograder import sandbox
+folder, marker, delay = sys.argv[1], sys.argv[2], float(sys.argv[3])
+env = {**os.environ, "SANDBOX_SOCKETS": folder + "/sockets", "SANDBOX_UID": "61995",
+       "SANDBOX_WORKER_PID": str(os.getpid())}
+open(folder + "/connection.json", "w").close()
+subprocess.Popen(["setpriv", "--pdeathsig", "TERM", "--", "sh", str(sandbox.LAUNCHER),
+                  folder + "/connection.json", "sleep", marker], env=env)
+time.sleep(delay)
+os._exit(0)
+"""
+"""A worker that starts the launcher on a command that never asks for a parent-death signal
+of its own (as bwrap before it has set one), then dies `argv[3]` seconds later."""
+
+
+def _with_marker(marker):
+    return _sandbox_processes(f"sleep\0{marker}")
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.3])
+def test_the_launcher_takes_its_command_along_when_the_worker_dies(tmp_path, delay):
+    """Whether the worker dies before the launcher runs (no signal can come) or after
+    (the parent-death signal), nothing the launcher started is left."""
+    _require_sandbox()
+    marker = f"{900 + delay:.3f}{os.getpid() % 1000}"
+    worker = subprocess.Popen([sys.executable, "-c", textwrap.dedent(LAUNCHING_WORKER),
+                               str(tmp_path), marker, str(delay)], cwd=REPO_DIR)
+    assert worker.wait(timeout=60) == 0
+    time.sleep(1.5)
+    for _ in range(50):
+        if not _with_marker(marker):
+            break
+        time.sleep(0.1)
+    assert _with_marker(marker) == []
+

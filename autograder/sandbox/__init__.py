@@ -19,8 +19,8 @@ The kernel's whole file system is built from nothing by bubblewrap (`bwrap`, fro
 It gets its own network (nothing but a loopback), PID, IPC, UTS and cgroup namespaces and
 a new session; it runs as an unprivileged user (one per worker) with no capabilities,
 under limits on memory, CPU time, processes, file size and open files; and it is killed
-when the grader's worker dies, however it dies (`--die-with-parent` on bwrap, a
-parent-death signal on the launcher).
+when the grader's worker dies, however it dies (a parent-death signal tells the launcher,
+which kills the sandbox; `--die-with-parent` ties bwrap to the launcher).
 
 Where bubblewrap cannot run (not root, or its probe fails), the kernel runs unisolated
 with the limits `applied_limits` lists, and `describe` says loudly what is missing.
@@ -312,9 +312,10 @@ def install_kernel(worker_dir: str | os.PathLike[str], *, limits: Limits, enable
     if enabled:
         layout = prepare_worker(limits, uid)
         kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", CONNECTION_FILE]
-        argv = ["setpriv", "--pdeathsig", "KILL", "--", "sh", str(LAUNCHER),
+        argv = ["setpriv", "--pdeathsig", "TERM", "--", "sh", str(LAUNCHER),
                 "{connection_file}", *sandbox_command(layout, kernel)]
-        env = {"SANDBOX_SOCKETS": str(layout.sockets), "SANDBOX_UID": str(uid)}
+        env = {"SANDBOX_SOCKETS": str(layout.sockets), "SANDBOX_UID": str(uid),
+               "SANDBOX_WORKER_PID": str(os.getpid())}
         overrides.update({"KernelManager.transport": "ipc",
                           "KernelManager.ip": str(layout.sockets / "k")})
     else:
