@@ -166,12 +166,17 @@ overrides = sandbox.install_kernel(sys.argv[1], limits=sandbox.Limits(),
 km = KernelManager(kernel_name=sandbox.KERNEL_NAME, transport="ipc",
                    ip=overrides["KernelManager.ip"])
 km.start_kernel()
+if sys.argv[3] != "ready":  # die while the kernel is still starting
+    time.sleep(float(sys.argv[3]))
+    os._exit(0)
 client = km.client()
 client.start_channels()
 client.wait_for_ready(timeout=120)
 print("ready", flush=True)
 time.sleep(3600)
 """
+"""A grading worker with one sandboxed kernel: it waits with the kernel ready (argv[3] is
+"ready"), or dies argv[3] seconds after asking for it."""
 
 
 def _processes_of(uid):
@@ -184,7 +189,8 @@ def test_no_kernel_outlives_a_killed_grader(tmp_path):
     _require_sandbox()
     uid = 61997
     keeper = subprocess.Popen([sys.executable, "-c", textwrap.dedent(KEEPER), str(tmp_path),
-                               str(uid)], stdout=subprocess.PIPE, text=True, cwd=REPO_DIR)
+                               str(uid), "ready"], stdout=subprocess.PIPE, text=True,
+                              cwd=REPO_DIR)
     try:
         assert keeper.stdout.readline().strip() == "ready"
         assert _processes_of(uid), "the kernel should be running as its own user"
@@ -200,21 +206,6 @@ def test_no_kernel_outlives_a_killed_grader(tmp_path):
     assert stage.is_dir()  # killed before it could clean up: the next worker removes it
     sandbox.prune_stale_workers()
     assert not stage.exists()
-
-
-STARTER = """
-import os, sys, time
-from jupyter_client import KernelManager
-from autograder import sandbox
-overrides = sandbox.install_kernel(sys.argv[1], limits=sandbox.Limits(),
-                                   enabled=True, uid=int(sys.argv[2]))
-km = KernelManager(kernel_name=sandbox.KERNEL_NAME, transport="ipc",
-                   ip=overrides["KernelManager.ip"])
-km.start_kernel()
-time.sleep(float(sys.argv[3]))
-os._exit(0)
-"""
-"""A worker that dies while its kernel is still starting, `argv[3]` seconds after asking."""
 
 
 def _sandbox_processes(stage):
@@ -236,7 +227,7 @@ def test_no_kernel_outlives_a_worker_killed_while_it_starts(tmp_path, delay):
     time before)."""
     _require_sandbox()
     uid = 61996
-    starter = subprocess.Popen([sys.executable, "-c", textwrap.dedent(STARTER),
+    starter = subprocess.Popen([sys.executable, "-c", textwrap.dedent(KEEPER),
                                 str(tmp_path), str(uid), str(delay)], cwd=REPO_DIR)
     assert starter.wait(timeout=120) == 0
     stage = sandbox.RUN_DIR / f"worker-{starter.pid}"
