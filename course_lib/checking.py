@@ -7,18 +7,14 @@ the grader writes it into grades.csv and the feedback.
 
 Example
 -------
->>> from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
-
-import numpy as np
+>>> import numpy as np
 >>> describe_mismatch(np.ones((2, 3)) * 3, np.ones((2, 3)), name="dZ", m=3)
 'dZ is m = 3 times too large: divide by the number of examples m'
 """
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -92,6 +88,14 @@ def describe_mismatch(actual: Any, expected: Any, *, name: str, m: int | None = 
             return f"{name} has the wrong sign and is m = {m} times too large"
     return (f"{name} does not match the expected values "
             f"(relative error {relative_error(actual, expected):.1e}, tolerance {rtol:.0e})")
+
+
+def student_frame(error: BaseException) -> traceback.FrameSummary | None:
+    """The innermost frame of `error`'s traceback outside the course's code and numpy: where
+    the student's code raised (None when it did not)."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if "course_lib" not in f.filename and "numpy" not in f.filename]
+    return frames[-1] if frames else None
 
 
 def scale_of(expected: Any) -> float:

@@ -36,7 +36,6 @@ Example
 from __future__ import annotations
 
 import json
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +53,7 @@ from course_lib.checking import (
     modified_arguments,
     scale_of,
     snapshot,
+    student_frame,
 )
 
 VALUES_DIR = Path(__file__).resolve().parent / "checks" / "values"
@@ -242,7 +242,7 @@ def call_student(function: Callable, name: str, call: Call) -> Any:
     except CheckFailed:
         raise
     except NotImplementedError as error:
-        frame = _student_frame(error)
+        frame = student_frame(error)
         who = frame.name if frame is not None and frame.name.isidentifier() else name
         raise CheckFailed(f"{who} is not implemented yet: replace `raise NotImplementedError` "
                           "with your code and run its cell again") from None
@@ -255,16 +255,9 @@ def call_student(function: Callable, name: str, call: Call) -> Any:
     return result
 
 
-def _student_frame(error: BaseException) -> traceback.FrameSummary | None:
-    """The innermost frame of the traceback outside the course's checks and numpy."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if "course_lib" not in f.filename and "numpy" not in f.filename]
-    return frames[-1] if frames else None
-
-
 def _where(error: BaseException) -> str:
     """' at line N (its source)' of the innermost frame outside the course's checks."""
-    frame = _student_frame(error)
+    frame = student_frame(error)
     if frame is None:
         return ""
     return f" at line {frame.lineno}" + (f" ({frame.line.strip()})" if frame.line else "")

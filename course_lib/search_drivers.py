@@ -22,12 +22,11 @@ Example
 
 from __future__ import annotations
 
-import traceback
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from course_lib.checking import modified_arguments
+from course_lib.checking import modified_arguments, student_frame
 from course_lib.synthetic_loss import SyntheticLoss
 
 if TYPE_CHECKING:
@@ -142,11 +141,10 @@ def value_errors(sampler: _Sampler, bounds: Iterable[tuple[float, float]],
     return outcomes
 
 
-def _line(error):
-    """' at line N' of the innermost frame outside course_lib, where the student's code raised."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if "course_lib" not in
-              f.filename and "numpy" not in f.filename]
-    return f" at line {frames[-1].lineno}" if frames else ""
+def _line(error: BaseException) -> str:
+    """' at line N' where the student's code raised, or nothing."""
+    frame = student_frame(error)
+    return f" at line {frame.lineno}" if frame else ""
 
 
 def _recorded_search(random_search, loss, space, num_trials, seed, global_k):
