@@ -9,7 +9,7 @@ LAB_ARGS ?=
 # JupyterLab refuses to run as root unless told to (containers, CI machines).
 LAB_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test venv release lint clean
+.PHONY: lab instructor test venv release lint clean browser
 
 venv: $(VENV)/.installed
 
@@ -19,14 +19,32 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# Students' JupyterLab: nbgrader's Validate and nothing else of it (see ./start).
 lab: venv
-	$(BIN)/jupyter lab --notebook-dir=$(LAB_DIR) $(LAB_AS_ROOT) $(LAB_ARGS)
+	./start $(BIN)/jupyter lab --notebook-dir=$(LAB_DIR) $(LAB_AS_ROOT) $(LAB_ARGS)
+
+# Instructors' JupyterLab on the course folder (autograder/: masters, nbgrader_config.py),
+# with every nbgrader tool: Formgrader, Create Assignment, Validate.
+instructor: venv
+	cd autograder && $(CURDIR)/$(BIN)/jupyter lab $(LAB_AS_ROOT) $(LAB_ARGS)
+
+# The browser tests drive Debian's chromium: installed here when missing (as root),
+# otherwise the one command to run is printed.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "error: the browser tests need Chromium: run  sudo apt-get install chromium  and then make test again" >&2; \
+	    exit 2; \
+	  fi; }
 
 lint: venv
 	$(BIN)/ruff check .
 
 # One test file per worker: each grading test grades its class once, in one worker.
-test: venv lint
+test: venv lint browser
 	$(BIN)/python -m pytest -n auto --dist loadfile --durations=15
 
 release: venv

@@ -10,6 +10,7 @@ import numpy as np
 
 from course_lib import codec, probe
 from course_lib.checking import MODIFIED_ARGUMENT
+from course_lib.failures import not_implemented
 
 
 @dataclass
@@ -184,7 +185,8 @@ def _judge_one(case, record):
         raised_in = record.get("raised_in")
         who = raised_in if isinstance(raised_in, str) and raised_in.isidentifier() else None
         if error == "NotImplementedError":
-            return "not_implemented", f"{who or case.student_function()} is not implemented yet"
+            return "not_implemented", not_implemented(who or case.student_function(),
+                                                       advice=False)
         if error == "ResultTooLarge":
             return "invalid_result", (f"{case.function} returned more data than the grader "
                                       f"accepts ({message})")

@@ -20,12 +20,29 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.failures import render
+
 RTOL = 1e-7
 """Default relative tolerance: float64 results of the same formula agree far closer."""
 
 
 class CheckFailed(AssertionError):
-    """A visible check found a mistake; the message says what to fix."""
+    """A visible check found a mistake; the message says what to fix.
+
+    `call` names the visible call that failed, when there was one; the message is then
+    "<call>: <problem>". In a notebook it shows as a short box (`course_lib.failures`), not
+    as a traceback through the checking code.
+    """
+
+    def __init__(self, problem: str, *, call: str | None = None,
+                 title: str = "Check failed") -> None:
+        super().__init__(f"{call}: {problem}" if call else problem)
+        self.call, self.problem, self.title = call, problem, title
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback."""
+        title = f"{self.title} on {self.call}" if self.call else self.title
+        return render(title, self.problem)
 
 
 def relative_error(actual: Any, expected: Any) -> float:

@@ -55,6 +55,7 @@ from course_lib.checking import (
     snapshot,
     student_frame,
 )
+from course_lib.failures import not_implemented, success
 
 VALUES_DIR = Path(__file__).resolve().parent / "checks" / "values"
 """Where the generated visible values of each assignment are committed."""
@@ -206,8 +207,8 @@ class Exercise:
             result = self.run(call, functions)
             problem = self.judge(result, frozen["expected"], frozen["mistakes"], call)
             if problem:
-                raise CheckFailed(f"{call.label}: {problem}")
-        print(self.passed)
+                raise CheckFailed(problem, call=call.label)
+        print(success(self.passed, [call.label for call in self.visible]))
 
     # -------------------------------------- how a call is made (overridden by drivers)
 
@@ -244,14 +245,13 @@ def call_student(function: Callable, name: str, call: Call) -> Any:
     except NotImplementedError as error:
         frame = student_frame(error)
         who = frame.name if frame is not None and frame.name.isidentifier() else name
-        raise CheckFailed(f"{who} is not implemented yet: replace `raise NotImplementedError` "
-                          "with your code and run its cell again") from None
+        raise CheckFailed(not_implemented(who), title="Not implemented yet") from None
     except Exception as error:  # the student's code raised: say where, not the check's frames
-        raise CheckFailed(f"{call.label}: {name} raised {type(error).__name__}{_where(error)}: "
-                          f"{error}") from None
+        raise CheckFailed(f"{name} raised {type(error).__name__}{_where(error)}: {error}",
+                          call=call.label) from None
     if changed:
-        raise CheckFailed(f"{call.label}: "
-                          + MODIFIED_ARGUMENT.format(function=name, argument=changed[0]))
+        raise CheckFailed(MODIFIED_ARGUMENT.format(function=name, argument=changed[0]),
+                          call=call.label)
     return result
 
 

@@ -179,7 +179,7 @@ class _Driven(Exercise):
         try:
             return globals()[self.driver](*guarded, *args, **call.kwargs)
         except CheckFailed as error:  # a function that changed its arguments
-            raise CheckFailed(f"{call.label}: {error}") from None
+            raise CheckFailed(error.problem, call=call.label) from None
         except Exception as raised:  # one sentence naming the function and line that raised
             codes = {f.__code__: f.__name__ for f in functions if hasattr(f, "__code__")}
             tb, name, error = raised.__traceback__, self.function, raised
