@@ -2,8 +2,8 @@
 
 A visible check that finds a mistake raises `course_lib.checking.CheckFailed`; IPython
 shows what its `_render_traceback_` returns, which is `render(...)` below: a title line and
-the hint sentence wrapped at `WIDTH` columns (JupyterLab would otherwise break long lines
-mid-word). No frame of the checking code is shown; when the student's own code raised, the
+the hint sentence wrapped at `WIDTH` columns (JupyterLab would otherwise break long
+lines mid-word). No frame of the checking code is shown; when the student's own code raised, the
 sentence names its line.
 
 A function left as its stub raises a bare `NotImplementedError`, in a check or in any other
@@ -18,8 +18,8 @@ traceback.
 
 >>> print("\\n".join(strip_ansi(line) for line in render("Check failed", "x " * 50)))
 ✗ Check failed
-  x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x
-  x x x x x x x
+  x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x
+  x x x x x x x x x x x
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
-WIDTH = 88
-"""Columns of a message line, indentation included (the notebook's code is narrower)."""
+WIDTH = 80
+"""Columns of a message line, indentation included. nbgrader's Validate dialog indents each
+line by 4 and cuts what passes 87 columns with "...", so a line must stay under 83."""
 
 NOT_IMPLEMENTED = "{name} is not implemented yet"
 """The sentence both the notebook and the grader use for a function left as its stub."""
@@ -70,7 +71,8 @@ def render(title: str, message: str, *, ok: bool = False) -> list[str]:
     """The lines a failure (or, with `ok`, a success) shows: a coloured title and the
     message wrapped under it."""
     mark, colour = ("✓", _GREEN) if ok else ("✗", _RED)
-    return [f"{_BOLD}{colour}{mark} {title}{_RESET}", *wrap(message)]
+    heading = wrap(f"{mark} {title}", indent="")
+    return [f"{_BOLD}{colour}{line}{_RESET}" for line in heading] + wrap(message)
 
 
 def success(summary: str, covered: Sequence[str]) -> str:

@@ -21,6 +21,7 @@ from autograder.case import case_rng, judge_results
 from course_lib import probe
 from course_lib.checking import MODIFIED_ARGUMENT, CheckFailed
 from course_lib.exercise import load_values
+from course_lib.failures import WIDTH, strip_ansi
 from tests.helpers import REPO, solved_namespace
 
 SEEDS = (0, 1, 2)
@@ -62,8 +63,19 @@ def visible_message(exercise, namespace):
         with np.errstate(all="ignore"):
             exercise.check(*(namespace[f] for f in exercise.notebook_functions))
     except CheckFailed as error:
+        assert_short_box(error)
         return str(error)
     return None
+
+
+def assert_short_box(error):
+    """What the notebook shows for `error`: a title and its sentence, every line short
+    enough for Validate's dialog, with no traceback."""
+    lines = [strip_ansi(line) for line in error._render_traceback_()]
+    assert lines[0].startswith("✗ ") and len(lines) <= 12, lines
+    assert all(len(line) <= WIDTH for line in lines), lines
+    assert " ".join(" ".join(lines).split()).endswith(" ".join(error.problem.split())), lines
+    assert not any("Traceback" in line or "File " in line for line in lines), lines
 
 
 @functools.cache

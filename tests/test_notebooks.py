@@ -10,6 +10,7 @@ from autograder.course import assignments, graded_cells, master_path
 from autograder.exercises import checks_for
 from autograder.preprocessors import is_demo
 from autograder.release import DEMO_MARKER, release
+from course_lib.failures import WIDTH, strip_ansi
 from tests.helpers import REPO
 
 ASSIGNMENTS = assignments()
@@ -109,6 +110,17 @@ def test_student_notebook_runs_and_stubs_raise(assignment, tmp_path):
             # a visible check says it in one sentence; a stub run directly raises
             assert (errors[0].ename == "CheckFailed" and " is not implemented yet: "
                     in errors[0].evalue) or errors[0].ename == "NotImplementedError", errors[0]
+    for _, error in _errors(nb):
+        if error.ename != "NameError":  # a later cell using a name an earlier one never set
+            _assert_one_line_message(error)
+
+
+def _assert_one_line_message(error):
+    """A stub's failure, in a check or in any other cell: a short box, no traceback."""
+    lines = [strip_ansi(line) for line in "\n".join(error.traceback).splitlines()]
+    assert lines[0] == "✗ Not implemented yet", lines
+    assert " is not implemented yet: write it in its cell" in " ".join(lines), lines
+    assert len(lines) <= 4 and all(len(line) <= WIDTH for line in lines), lines
 
 
 def test_notebooks_folder_is_exactly_the_release(tmp_path):

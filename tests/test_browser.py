@@ -1,0 +1,268 @@
+"""The course as a student meets it: JupyterLab started as the README says (`make lab`),
+driven in Debian's Chromium by Playwright.
+
+- Every notebook, filled with the masters' solutions, runs to the end with Run All: no
+  error output, every figure loaded, every formula typeset by MathJax, and every explorer
+  live (moving its first control redraws its figure).
+- An untouched notebook's first check fails with the one-line message, not a traceback,
+  and nbgrader's Validate button shows the same sentence.
+- The student's JupyterLab has Validate and no other nbgrader tool, and opening a notebook
+  asks nothing (no kernel-selection dialog).
+
+Screenshots of each notebook go to `test-artifacts/browser/` (or $COURSE_TEST_ARTIFACTS).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from autograder.course import assignments
+from course_lib.failures import WIDTH
+from tests.helpers import REPO, solution_sources, student_version, with_solutions
+
+ASSIGNMENTS = assignments()
+UNTOUCHED = "04_softmax_vs_hardmax"
+ARTIFACTS = Path(os.environ.get("COURSE_TEST_ARTIFACTS", REPO / "test-artifacts")) / "browser"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+EXPLORER_IMAGE = ".course-explorer img"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, b""
+    except OSError:  # not listening yet
+        return 0, b""
+
+
+def _write(nb: nbformat.NotebookNode, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab started by `make lab` on a folder of filled and untouched notebooks."""
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is missing: `make test` installs it (apt-get)"
+    root = tmp_path_factory.mktemp("lab")
+    served = root / "notebooks"
+    for assignment in ASSIGNMENTS:
+        filled = with_solutions(assignment, solution_sources(assignment),
+                                base=student_version(assignment))
+        _write(filled, served / "filled" / f"{assignment}.ipynb")
+    shutil.copy(REPO / "notebooks" / f"{UNTOUCHED}.ipynb", served / "untouched.ipynb")
+    # every cell attached to the page, so that each can be looked at (not a setting a
+    # student needs: JupyterLab renders cells as they scroll into view)
+    settings = root / "settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(root / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(root / "workspaces")}
+    env.pop("JUPYTER_CONFIG_DIR", None)
+    port = _free_port()
+    args = (f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} "
+            "--ServerApp.port_retries=0 --IdentityProvider.token= "
+            "--LabApp.expose_app_in_browser=True")
+    log = (root / "lab.log").open("wb")
+    proc = subprocess.Popen(["make", "-s", "lab", f"LAB_DIR={served}", f"LAB_ARGS={args}"],
+                            cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while _get(f"{base}/api/status")[0] != 200:
+            assert proc.poll() is None, (root / "lab.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "JupyterLab did not start in 120 s"
+            time.sleep(0.5)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            yield {"base": base, "browser": browser, "served": served,
+                   "log": root / "lab.log"}
+            browser.close()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def _open(lab, path: str) -> Page:
+    """A new page on notebook `path`, its kernel idle; fails on any dialog."""
+    page = lab["browser"].new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{lab['base']}/lab/tree/{path}?reset")  # no tabs of earlier pages
+    page.wait_for_selector(".jp-NotebookPanel", timeout=90_000)
+    page.wait_for_function("""() => {
+        const panel = window.jupyterapp.shell.currentWidget;
+        const kernel = panel && panel.sessionContext.session?.kernel;
+        return kernel && kernel.status === 'idle';
+    }""", timeout=90_000)
+    assert page.locator(".jp-Dialog").count() == 0, page.locator(".jp-Dialog").inner_text()
+    return page
+
+
+def _run_all(page: Page) -> list[dict]:
+    """Run All, wait for the kernel, and return the notebook's cells as saved JSON."""
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function("""() => {
+        const panel = window.jupyterapp.shell.currentWidget;
+        const busy = [...panel.content.node.querySelectorAll('.jp-InputPrompt')]
+            .some(p => p.textContent.includes('*'));
+        return !busy && panel.sessionContext.session.kernel.status === 'idle';
+    }""", timeout=300_000, polling=500)
+    return page.evaluate(
+        "() => window.jupyterapp.shell.currentWidget.content.model.toJSON().cells")
+
+
+def _formulas(cells: list[dict]) -> int:
+    """How many $...$ and $$...$$ formulas the markdown cells hold (code excluded)."""
+    count = 0
+    for cell in cells:
+        if cell["cell_type"] == "markdown":
+            text = "".join(cell["source"])
+            text = re.sub(r"```.*?```|`[^`\n]*`", "", text, flags=re.S)
+            count += len(re.findall(r"\$\$.+?\$\$|\$[^$\n]+?\$", text, flags=re.S))
+    return count
+
+
+def _outputs(cells: list[dict], kind: str) -> list[dict]:
+    return [o for c in cells if c["cell_type"] == "code" for o in c.get("outputs", [])
+            if o["output_type"] == kind or kind in o.get("data", {})]
+
+
+def _move_first_control(page: Page, explorer) -> None:
+    """Move the explorer's first control one way or another."""
+    handle = explorer.locator(".noUi-handle").first
+    if handle.count():
+        handle.focus()
+        for _ in range(3):
+            handle.press("ArrowRight")
+        return
+    checkbox = explorer.locator("input[type=checkbox]").first
+    if checkbox.count():
+        checkbox.click()
+        return
+    select = explorer.locator("select").first
+    options = select.locator("option").all_inner_texts()
+    select.select_option(label=options[-1] if select.input_value() != options[-1]
+                         else options[0])
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_filled_notebook_runs_to_the_end_in_the_browser(lab, assignment):
+    page = _open(lab, f"filled/{assignment}.ipynb")
+    cells = _run_all(page)
+    errors = _outputs(cells, "error")
+    assert errors == [], [(e["ename"], e["evalue"]) for e in errors]
+
+    # every figure: as many loaded images as static PNG outputs, plus one per explorer
+    page.wait_for_function("""() => [...document.querySelectorAll('.jp-OutputArea img')]
+        .every(i => i.complete && i.naturalWidth > 0)""", timeout=60_000)
+    explorers = page.locator(".course-explorer")
+    widgets = _outputs(cells, "application/vnd.jupyter.widget-view+json")
+    pngs = [o for o in _outputs(cells, "image/png")
+            if "application/vnd.jupyter.widget-view+json" not in o["data"]]
+    assert explorers.count() == len(widgets) >= 1, (explorers.count(), len(widgets))
+    assert page.locator(".jp-OutputArea img").count() == len(pngs) + len(widgets)
+
+    # every formula typeset (MathJax turns each into one mjx-container), none in error
+    expected = _formulas(cells)
+    page.wait_for_function(f"""() => document.querySelectorAll(
+        '.jp-MarkdownOutput mjx-container').length >= {expected}""", timeout=60_000)
+    assert page.locator(".jp-MarkdownOutput mjx-container").count() == expected
+    assert page.locator("mjx-merror").count() == 0
+    raw = page.evaluate("""() => [...document.querySelectorAll('.jp-MarkdownOutput')]
+        .map(m => m.innerText).filter(t => /\\$[^$]+\\$/.test(t))""")
+    assert raw == [], raw
+
+    # every explorer is live: moving its first control redraws the figure
+    for k in range(explorers.count()):
+        explorer = explorers.nth(k)
+        explorer.scroll_into_view_if_needed()
+        image = explorer.locator("img")
+        before = image.get_attribute("src")
+        _move_first_control(page, explorer)
+        page.wait_for_function("([img, src]) => img.getAttribute('src') !== src",
+                               arg=[image.element_handle(), before], timeout=30_000)
+        if k == 0:
+            explorer.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / f"{assignment}.png"))
+    page.close()
+
+
+def test_an_untouched_notebook_says_what_is_missing_in_one_line(lab):
+    page = _open(lab, "untouched.ipynb")
+    cells = _run_all(page)  # stops at the first error, as Run All does
+    errors = _outputs(cells, "error")
+    assert len(errors) == 1 and errors[0]["ename"] == "CheckFailed", errors
+    shown = page.locator(".jp-OutputArea-output[data-mime-type="
+                         "'application/vnd.jupyter.stderr']").last
+    shown.scroll_into_view_if_needed()
+    lines = shown.inner_text().strip().splitlines()
+    assert lines[0] == "✗ Not implemented yet", lines
+    assert "softmax is not implemented yet: write it in its cell" in " ".join(lines)
+    assert len(lines) <= 4 and all(len(line) <= WIDTH for line in lines), lines
+    page.screenshot(path=str(ARTIFACTS / "untouched-first-check.png"))
+
+    # Validate runs the notebook on the server and shows the same sentence
+    page.locator(".jp-NotebookPanel-toolbar").get_by_text("Validate", exact=True).click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.get_by_text("Validation Results").wait_for(timeout=180_000)
+    text = dialog.inner_text()
+    assert "softmax is not implemented yet" in text, text
+    assert "Traceback" not in text and "course_lib" not in text, text
+    page.screenshot(path=str(ARTIFACTS / "untouched-validate.png"))
+    page.close()
+
+
+def test_the_student_sees_only_the_students_tools(lab):
+    page = _open(lab, f"filled/{UNTOUCHED}.ipynb")
+    menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+    assert menus and not any("nbgrader" in m.lower() for m in menus), menus
+    toolbar = page.locator(".jp-NotebookPanel-toolbar")
+    assert toolbar.get_by_text("Validate", exact=True).count() == 1
+    tabs = page.locator(".jp-SideBar .lm-TabBar-tab").evaluate_all(
+        "tabs => tabs.map(t => (t.title || '') + ' ' + (t.dataset.id || ''))")
+    assert not any(re.search(r"assignment|course|nbgrader", t, re.I) for t in tabs), tabs
+    commands = page.evaluate("() => window.jupyterapp.commands.listCommands()")
+    assert [c for c in commands if c.startswith("nbgrader:")] == [] or all(
+        "validate" in c for c in commands if c.startswith("nbgrader:")), commands
+    for url in ("/formgrader", "/assignments", "/courses", "/create_assignment"):
+        assert _get(lab["base"] + url)[0] == 404, url
+
+    # Validate's success says the grader runs more cases than the notebook's checks
+    toolbar.get_by_text("Validate", exact=True).click()
+    success = page.locator(".jp-Dialog .validation-success")
+    success.wait_for(timeout=180_000)
+    assert "passes all the tests" in success.inner_text()
+    note = success.evaluate("e => getComputedStyle(e, '::after').content")
+    assert "The grader runs more inputs of the same kinds" in note, note
+    page.screenshot(path=str(ARTIFACTS / "filled-validate.png"))
+    page.close()
