@@ -266,3 +266,31 @@ def test_the_student_sees_only_the_students_tools(lab):
     assert "The grader runs more inputs of the same kinds" in note, note
     page.screenshot(path=str(ARTIFACTS / "filled-validate.png"))
     page.close()
+
+
+def test_make_instructor_serves_nbgraders_instructor_tools(tmp_path):
+    """`make instructor`: the same JupyterLab with Formgrader, on the course folder."""
+    port = _free_port()
+    args = (f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} "
+            "--ServerApp.port_retries=0 --IdentityProvider.token=")
+    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
+    proc = subprocess.Popen(["make", "-s", "instructor", f"LAB_ARGS={args}"], cwd=REPO,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while _get(f"{base}/api/status")[0] != 200:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.5)
+        assert _get(f"{base}/formgrader")[0] == 200
+        status, body = _get(f"{base}/api/contents/source")
+        assert status == 200 and {i["name"] for i in json.loads(body)["content"]} >= set(
+            ASSIGNMENTS)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
