@@ -1,4 +1,8 @@
-"""Command line: `python -m autograder release | publish DEST | grade SUBMISSIONS --out DIR`."""
+"""Command line: `python -m autograder release | publish DEST | grade SUBMISSIONS --out DIR`.
+
+`python -m autograder publish --badges` prints the Binder badges (one markdown line per
+notebook) for the course README instead of publishing.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import warnings
 from collections.abc import Sequence
 
 from autograder.grading import GradingError, Interrupted, grade, summary
-from autograder.publish import publish
+from autograder.publish import PUBLIC_REPOSITORY, binder_badges, check_repository, publish
 from autograder.release import ReleaseError, release
 from autograder.sandbox import Limits
 
@@ -21,7 +25,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     rel.add_argument("--out", default=None, help="folder to write to (default: notebooks/)")
     rel.add_argument("assignments", nargs="*", help="only these assignments (default: all)")
     pub = commands.add_parser("publish", help="copy the student-facing course to a new folder")
-    pub.add_argument("dest", help="new or empty folder (e.g. a clone of the public repository)")
+    pub.add_argument("dest", nargs="?",
+                     help="new or empty folder (e.g. a clone of the public repository)")
+    pub.add_argument("--repository", default=PUBLIC_REPOSITORY, metavar="OWNER/NAME",
+                     help="the public GitHub repository the Binder badges launch "
+                          f"(default: {PUBLIC_REPOSITORY}, set in autograder/publish.py)")
+    pub.add_argument("--badges", action="store_true",
+                     help="print the Binder badges (markdown, one line per notebook) for the "
+                          "course README instead of publishing")
     gr = commands.add_parser("grade", help="grade SUBMISSIONS/<student>/<assignment>/*.ipynb")
     gr.add_argument("submissions", help="folder with one sub-folder per student")
     gr.add_argument("--out", required=True, help="folder for grades.csv and feedback/")
@@ -52,7 +63,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"released {path}")
             return 0
         if args.command == "publish":
-            print(f"published the student course to {publish(args.dest)}")
+            try:
+                check_repository(args.repository)
+            except ValueError as error:
+                pub.error(str(error))
+            if args.badges:
+                print(binder_badges(args.repository))
+                return 0
+            if args.dest is None:
+                pub.error("give the folder to publish into (or --badges)")
+            dest = publish(args.dest, repository=args.repository)
+            print(f"published the student course to {dest} (Binder: {args.repository})")
             return 0
         rows = grade(args.submissions, args.out, only=args.only, seed=args.seed,
                      timeout=args.timeout, jobs=args.jobs,
