@@ -11,7 +11,7 @@ collect_ignore = ["sandbox_census_cell.py"]
 # other worker has nothing left to do. Order only: every test still runs.
 LONGEST_FIRST = ("test_grading_classes.py", "test_grading_resume.py", "test_probe_channel.py",
                  "test_grading_run.py", "test_grading_hostile.py", "test_sandbox_census.py",
-                 "test_notebooks.py")
+                 "test_publish.py", "test_browser.py", "test_notebooks.py")
 
 
 def pytest_collection_modifyitems(session, config, items):

@@ -63,6 +63,11 @@ def test_published_folder_holds_the_student_course_only(published):
                 assert marker not in text, f"{path.relative_to(published)} holds {marker!r}"
 
 
+def test_publish_refuses_a_folder_that_is_not_empty(published):
+    again = run_publish(str(published))
+    assert again.returncode == 2 and "not empty" in again.stderr, again.stderr
+
+
 def test_start_is_published_unchanged_and_executable(published):
     start = published / "start"
     assert start.read_bytes() == (REPO / "start").read_bytes()
@@ -110,6 +115,7 @@ def test_badges_command_prints_the_course_readme_badges(capsys):
     printed = capsys.readouterr().out
     assert printed == binder_badges() + "\n"
     assert printed.count(f"/v2/gh/{PUBLIC_REPOSITORY}/HEAD?labpath=notebooks%2F") == 5
+    assert binder_badges() in (REPO / "README.md").read_text()  # the course README's
     assert main(["publish", "--badges", "--repository", REPOSITORY]) == 0
     assert capsys.readouterr().out == binder_badges(REPOSITORY) + "\n"
 
