@@ -3,7 +3,7 @@ driven in Debian's Chromium by Playwright.
 
 - Every notebook, filled with the masters' solutions, runs to the end with Run All: no
   error output, every figure loaded, every formula typeset by MathJax, and every explorer
-  live (moving its first control redraws its figure).
+  live (moving any of its controls redraws its figure).
 - An untouched notebook's first check fails with the one-line message, not a traceback,
   and nbgrader's Validate button shows the same sentence.
 - The student's JupyterLab has Validate and no other nbgrader tool, and opening a notebook
@@ -31,6 +31,7 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from autograder.course import assignments
+from autograder.release import DEMO_MARKER
 from course_lib.failures import WIDTH
 from tests.helpers import REPO, solution_sources, student_version, with_solutions
 
@@ -40,7 +41,7 @@ ARTIFACTS = Path(os.environ.get("COURSE_TEST_ARTIFACTS", REPO / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
-EXPLORER_IMAGE = ".course-explorer img"
+WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
 def _free_port() -> int:
@@ -165,22 +166,29 @@ def _outputs(cells: list[dict], kind: str) -> list[dict]:
             if o["output_type"] == kind or kind in o.get("data", {})]
 
 
-def _move_first_control(page: Page, explorer) -> None:
-    """Move the explorer's first control one way or another."""
-    handle = explorer.locator(".noUi-handle").first
-    if handle.count():
+CONTROLS = ".widget-hslider, .widget-dropdown, .widget-checkbox, .widget-toggle-buttons"
+
+
+def _move(control) -> None:
+    """Move one ipywidgets control away from its value, as a student would."""
+    handle = control.locator(".noUi-handle")
+    if handle.count():  # a slider: three steps, towards whichever end is further
+        at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
         handle.focus()
         for _ in range(3):
-            handle.press("ArrowRight")
+            handle.press("ArrowLeft" if at_max else "ArrowRight")
         return
-    checkbox = explorer.locator("input[type=checkbox]").first
+    checkbox = control.locator("input[type=checkbox]")
     if checkbox.count():
         checkbox.click()
         return
-    select = explorer.locator("select").first
-    options = select.locator("option").all_inner_texts()
-    select.select_option(label=options[-1] if select.input_value() != options[-1]
-                         else options[0])
+    select = control.locator("select")
+    if select.count():
+        options = select.locator("option").all_inner_texts()
+        current = select.locator("option:checked").inner_text()
+        select.select_option(label=next(o for o in options if o != current))
+        return
+    control.locator("button:not(.mod-active)").first.click()  # toggle buttons
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -194,10 +202,14 @@ def test_a_filled_notebook_runs_to_the_end_in_the_browser(lab, assignment):
     page.wait_for_function("""() => [...document.querySelectorAll('.jp-OutputArea img')]
         .every(i => i.complete && i.naturalWidth > 0)""", timeout=60_000)
     explorers = page.locator(".course-explorer")
-    widgets = _outputs(cells, "application/vnd.jupyter.widget-view+json")
-    pngs = [o for o in _outputs(cells, "image/png")
-            if "application/vnd.jupyter.widget-view+json" not in o["data"]]
+    widgets = _outputs(cells, WIDGET)
+    pngs = [o for o in _outputs(cells, "image/png") if WIDGET not in o["data"]]
     assert explorers.count() == len(widgets) >= 1, (explorers.count(), len(widgets))
+    # each explorer in a demo cell, its output also a PNG for viewers without widgets
+    for cell in cells:
+        if any(WIDGET in o.get("data", {}) for o in cell.get("outputs", [])):
+            assert "".join(cell["source"]).startswith(DEMO_MARKER), cell["source"][:3]
+    assert all("image/png" in o["data"] for o in widgets)
     assert page.locator(".jp-OutputArea img").count() == len(pngs) + len(widgets)
 
     # every formula typeset (MathJax turns each into one mjx-container), none in error
@@ -210,16 +222,19 @@ def test_a_filled_notebook_runs_to_the_end_in_the_browser(lab, assignment):
         .map(m => m.innerText).filter(t => /\\$[^$]+\\$/.test(t))""")
     assert raw == [], raw
 
-    # every explorer is live: moving its first control redraws the figure
+    # every explorer is live: moving any of its controls redraws the figure
     for k in range(explorers.count()):
         explorer = explorers.nth(k)
         explorer.scroll_into_view_if_needed()
         image = explorer.locator("img")
-        before = image.get_attribute("src")
-        _move_first_control(page, explorer)
-        page.wait_for_function("([img, src]) => img.getAttribute('src') !== src",
-                               arg=[image.element_handle(), before], timeout=30_000)
-        _wait_idle(page)  # every move drawn: the figure matches the controls
+        controls = explorer.locator(CONTROLS)
+        assert controls.count() >= 1
+        for c in range(controls.count()):
+            before = image.get_attribute("src")
+            _move(controls.nth(c))
+            page.wait_for_function("([img, src]) => img.getAttribute('src') !== src",
+                                   arg=[image.element_handle(), before], timeout=30_000)
+            _wait_idle(page)  # every move drawn: the figure matches the controls
         if k == 0:
             explorer.evaluate("e => e.scrollIntoView({block: 'start'})")
             page.screenshot(path=str(ARTIFACTS / f"{assignment}.png"))
