@@ -195,15 +195,18 @@ def same_data(before: Any, after: Any) -> bool:
 
 
 def modified_arguments(function: Callable, args: tuple, kwargs: dict,
-                       call: Callable[[], Any]) -> tuple[Any, list[str]]:
+                       call: Callable[[], Any], *, signature: Any = None
+                       ) -> tuple[Any, list[str]]:
     """Call `call()` and return (its result, the names of `function`'s arguments it changed).
 
-    `args`/`kwargs` are what `call` passes to `function`; names come from its signature.
+    `args`/`kwargs` are what `call` passes to `function`; names come from its signature
+    (`signature`, when the caller has it already: computing it costs more than a small call).
     """
     import inspect
 
     try:
-        bound = inspect.signature(function).bind_partial(*args, **kwargs).arguments
+        signature = signature or inspect.signature(function)
+        bound = signature.bind_partial(*args, **kwargs).arguments
     except (TypeError, ValueError):
         bound = {**{f"argument {i + 1}": a for i, a in enumerate(args)}, **kwargs}
     before = {name: snapshot(value) for name, value in bound.items()}
@@ -230,10 +233,16 @@ def unchanged_arguments(function: Callable) -> Callable:
             inspect.isfunction(function) or inspect.ismethod(function)):
         return function  # classes, nodes and other objects pass as they are
 
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        signature = None
+
     @functools.wraps(function)
     def guarded(*args, **kwargs):
         result, changed = modified_arguments(function, args, kwargs,
-                                             lambda: function(*args, **kwargs))
+                                             lambda: function(*args, **kwargs),
+                                             signature=signature)
         if changed:
             raise CheckFailed(MODIFIED_ARGUMENT.format(
                 function=getattr(function, "__name__", "the function"), argument=changed[0]))
