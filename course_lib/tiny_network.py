@@ -10,7 +10,12 @@ full-batch gradient-descent steps with momentum in the lecture's convention
 The validation loss after the budget depends mostly on the learning rate and
 also on beta: with beta close to 1, v averages over about 1 / (1 - beta) steps
 and starts slowly from 0, so the best learning rate moves with beta. One trial
-takes a few milliseconds.
+(100 steps) takes some tens of milliseconds.
+
+A trial can be given a smaller budget of steps (`steps=`, keyword-only), for
+cheap-first methods such as successive halving; and a test set, drawn after
+everything else, is kept apart for the one final report of the chosen
+hyperparameters (`split="test"`).
 
 The output layer is deliberately not 04's softmax with cross-entropy: this
 library is published to students and holds no graded function's solution.
@@ -60,7 +65,12 @@ class TinyNetworkTask:
     hidden : int
         Hidden units.
     steps : int
-        Full-batch gradient-descent steps per trial.
+        Full-batch gradient-descent steps per trial (the default budget).
+
+    Attributes
+    ----------
+    X_train, Y_train, X_val, Y_val, X_test, Y_test : ndarray (2, m), (3, m)
+        Training, validation and test sets, examples as columns (one-hot labels).
     """
 
     def __init__(self, seed: int = 0, *, m: int = 300, hidden: int = 10,
@@ -73,6 +83,8 @@ class TinyNetworkTask:
         n_x, n_y = X.shape[0], Y.shape[0]
         self._initial = (rng.normal(size=(hidden, n_x)) / np.sqrt(n_x), np.zeros((hidden, 1)),
                          rng.normal(size=(n_y, hidden)) / np.sqrt(hidden), np.zeros((n_y, 1)))
+        # drawn last, so that the training and validation sets and the weights stay as they were
+        self.X_test, self.Y_test = make_blobs(m, rng, centers=CENTERS, spread=3.9)
 
     def cost_and_gradients(
         self, params: Sequence[np.ndarray],
@@ -88,12 +100,14 @@ class TinyNetworkTask:
                  dZ2 @ A1.T, dZ2.sum(axis=1, keepdims=True))
         return float(cost), grads
 
-    def train(self, learning_rate: float, beta: float) -> list[np.ndarray]:
-        """Parameters [W1, b1, W2, b2] after `steps` steps of gradient descent with momentum."""
+    def train(self, learning_rate: float, beta: float, *,
+              steps: int | None = None) -> list[np.ndarray]:
+        """Parameters [W1, b1, W2, b2] after `steps` (default: the task's) steps of gradient
+        descent with momentum, from the task's initial weights."""
         params = [p.copy() for p in self._initial]
         velocity = [np.zeros_like(p) for p in params]
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for _ in range(self.steps):
+            for _ in range(self.steps if steps is None else steps):
                 _, grads = self.cost_and_gradients(params)
                 for p, v, g in zip(params, velocity, grads, strict=True):
                     v *= beta
@@ -106,21 +120,24 @@ class TinyNetworkTask:
         W1, b1, W2, b2 = params
         return W2 @ np.tanh(W1 @ X + b1) + b2
 
-    def evaluate(self, learning_rate: float, beta: float) -> dict[str, float]:
-        """{"loss", "error"}: validation loss (as the training cost) and error rate after
-        training.
+    def evaluate(self, learning_rate: float, beta: float, *, steps: int | None = None,
+                 split: str = "validation") -> dict[str, float]:
+        """{"loss", "error"}: loss (as the training cost) and error rate on the validation set
+        (or, with split="test", on the test set) after `steps` steps (default: the task's).
 
         A run that diverged (non-finite weights) has loss inf and error 1.
         """
-        params = self.train(learning_rate, beta)
+        X, Y = {"validation": (self.X_val, self.Y_val), "test": (self.X_test, self.Y_test)}[split]
+        params = self.train(learning_rate, beta, steps=steps)
         with np.errstate(over="ignore", invalid="ignore"):
-            Z = self.scores(params, self.X_val)
+            Z = self.scores(params, X)
         if not np.all(np.isfinite(Z)):
             return {"loss": float("inf"), "error": 1.0}
-        loss, _ = _logistic_loss_and_gradient(Z, self.Y_val)
-        error = np.mean(np.argmax(Z, axis=0) != np.argmax(self.Y_val, axis=0))
+        loss, _ = _logistic_loss_and_gradient(Z, Y)
+        error = np.mean(np.argmax(Z, axis=0) != np.argmax(Y, axis=0))
         return {"loss": float(loss), "error": float(error)}
 
-    def __call__(self, params: Mapping[str, float]) -> float:
-        """The objective of a search: validation loss for {"learning_rate", "beta"}."""
-        return self.evaluate(params["learning_rate"], params["beta"])["loss"]
+    def __call__(self, params: Mapping[str, float], *, steps: int | None = None) -> float:
+        """The objective of a search: validation loss for {"learning_rate", "beta"}, after
+        `steps` steps (default: the task's)."""
+        return self.evaluate(params["learning_rate"], params["beta"], steps=steps)["loss"]

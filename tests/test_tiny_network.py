@@ -88,3 +88,16 @@ def test_outputs_are_one_sigmoid_per_class_not_a_softmax(task: TinyNetworkTask) 
     logistic = -np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A)) / Y.shape[1]
     assert task.cost_and_gradients(params)[0] == pytest.approx(logistic, rel=1e-12)
     assert not hasattr(tiny_network, "_softmax")
+
+
+def test_budget_and_test_set_leave_the_default_objective_unchanged(task: TinyNetworkTask) -> None:
+    """steps= gives the same run as a task built with that many steps; the default is the task's;
+    the test set is new data of the same kind, and drawing it changed none of the other sets."""
+    params = {"learning_rate": 0.05, "beta": 0.95}
+    assert task(params, steps=30) == TinyNetworkTask(steps=30)(params)
+    assert task(params, steps=100) == task(params)
+    assert task(params, steps=30) > task(params)
+    assert task.X_test.shape == task.X_val.shape and task.Y_test.shape == task.Y_val.shape
+    assert not np.allclose(task.X_test, task.X_val)
+    val, test = task.evaluate(0.05, 0.95), task.evaluate(0.05, 0.95, split="test")
+    assert val["loss"] == task(params) and abs(test["loss"] - val["loss"]) < 0.5
