@@ -16,6 +16,7 @@ attributes of a node it can use.
 """
 
 from course_lib.graph.core import (
+    GIVEN_OPS,
     LEAF_OPS,
     FrameworkError,
     GradientDescentOptimizer,
@@ -27,16 +28,26 @@ from course_lib.graph.core import (
     UninitializedVariableError,
     Variable,
     constant,
+    exp,
     global_variables_initializer,
+    log,
+    matmul,
     placeholder,
+    reduce_mean,
+    reduce_sum,
     register_backward,
+    relu,
+    sigmoid,
     variables_initializer,
 )
 from course_lib.graph.plot import graph_layout, plot_graph
+from course_lib.graph.rules import given_local_gradients
 
 __all__ = [
-    "LEAF_OPS", "FrameworkError", "GradientDescentOptimizer", "Initializer",
+    "GIVEN_OPS", "LEAF_OPS", "FrameworkError", "GradientDescentOptimizer", "Initializer",
     "Node", "Session", "TrainOp", "UnfedPlaceholderError", "UninitializedVariableError",
     "Variable", "constant", "global_variables_initializer", "graph_layout", "placeholder",
     "plot_graph", "register_backward", "variables_initializer",
+    "exp", "log", "sigmoid", "relu", "matmul", "reduce_sum", "reduce_mean",
+    "given_local_gradients",
 ]

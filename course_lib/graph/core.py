@@ -9,7 +9,10 @@ writes it, and plugs it in with `register_backward(backward)` or
 The contract between this module and the student's backward pass:
 
 - `node.op` is one of `variable`, `placeholder`, `constant` (leaves, no inputs)
-  or `add`, `sub`, `mul`, `pow`, `getitem`;
+  or `add`, `sub`, `mul`, `pow`, `getitem`, or one of the operations of a real
+  model whose backward rules are given (`GIVEN_OPS`: `exp`, `log`, `sigmoid`,
+  `relu`, `matmul`, `reduce_sum`, `reduce_mean`, built by the functions of
+  the same names);
 - `node.inputs` is the tuple of the nodes it is computed from (the same node may
   appear twice, as in `x * x`);
 - `node.shape` is the shape of its value; `node.exponent` (pow, a number) and
@@ -85,6 +88,84 @@ def _check_index(index):
     for part in parts:
         if not isinstance(part, (int, np.integer, slice)) or isinstance(part, bool):
             raise TypeError(f"index with integers or slices (like x[0][0]), not {part!r}")
+
+
+def _reduced_shape(shape, axis):
+    if axis is None:
+        return ()
+    if axis not in (0, 1) or len(shape) != 2:
+        raise ValueError(f"reduce over axis 0 or 1 of a 2-D node, or axis=None for all "
+                         f"entries; got axis={axis!r} for shape {shape}")
+    return (1, shape[1]) if axis == 0 else (shape[0], 1)
+
+
+def _reduce(node, a, values, mean):
+    reduced = a.mean(axis=node.axis, keepdims=node.axis is not None) if mean else \
+        a.sum(axis=node.axis, keepdims=node.axis is not None)
+    return reduced
+
+
+_GIVEN_FORWARD = {
+    "exp": lambda node, a, values: np.exp(a),
+    "log": lambda node, a, values: np.log(a),
+    "sigmoid": lambda node, a, values: 1 / (1 + np.exp(-a)),
+    "relu": lambda node, a, values: np.maximum(a, 0.0),
+    "matmul": lambda node, a, values: a @ values[node.inputs[1]],
+    "reduce_sum": lambda node, a, values: _reduce(node, a, values, mean=False),
+    "reduce_mean": lambda node, a, values: _reduce(node, a, values, mean=True),
+}
+GIVEN_OPS = tuple(_GIVEN_FORWARD)
+"""The operations a real model needs beyond the lecture's, whose backward rules are
+given (`course_lib.graph.rules.given_local_gradients`)."""
+
+
+def _node_operand(value):
+    return value if isinstance(value, Node) else constant(value)
+
+
+def exp(a: Node, name: str | None = None) -> Node:
+    """Elementwise e**a (shape of a)."""
+    a = _node_operand(a)
+    return Node("exp", (a,), shape=a.shape, name=name)
+
+
+def log(a: Node, name: str | None = None) -> Node:
+    """Elementwise natural logarithm (shape of a; entries must be > 0)."""
+    a = _node_operand(a)
+    return Node("log", (a,), shape=a.shape, name=name)
+
+
+def sigmoid(a: Node, name: str | None = None) -> Node:
+    """Elementwise 1 / (1 + e**-a) (shape of a)."""
+    a = _node_operand(a)
+    return Node("sigmoid", (a,), shape=a.shape, name=name)
+
+
+def relu(a: Node, name: str | None = None) -> Node:
+    """Elementwise max(a, 0) (shape of a)."""
+    a = _node_operand(a)
+    return Node("relu", (a,), shape=a.shape, name=name)
+
+
+def matmul(a: Node | npt.ArrayLike, b: Node | npt.ArrayLike, name: str | None = None) -> Node:
+    """Matrix product a @ b: a (n, k) and b (k, m) give shape (n, m); arrays become constants."""
+    a, b = _node_operand(a), _node_operand(b)
+    if len(a.shape) != 2 or len(b.shape) != 2 or a.shape[1] != b.shape[0]:
+        raise ValueError(f"matmul needs shapes (n, k) and (k, m), not {a.shape} and {b.shape}")
+    return Node("matmul", (a, b), shape=(a.shape[0], b.shape[1]), name=name)
+
+
+def reduce_sum(a: Node, axis: int | None = None, name: str | None = None) -> Node:
+    """Sum of a 2-D node over `axis` (kept, TF's keepdims=True: axis 0 of (n, m) gives
+    (1, m), axis 1 gives (n, 1)), or over every entry (axis=None, shape ())."""
+    a = _node_operand(a)
+    return Node("reduce_sum", (a,), shape=_reduced_shape(a.shape, axis), name=name, axis=axis)
+
+
+def reduce_mean(a: Node, axis: int | None = None, name: str | None = None) -> Node:
+    """Mean of a 2-D node over `axis` (kept, as reduce_sum), or over every entry."""
+    a = _node_operand(a)
+    return Node("reduce_mean", (a,), shape=_reduced_shape(a.shape, axis), name=name, axis=axis)
 
 
 class Node:
@@ -336,6 +417,8 @@ class Session:
             return np.asarray(a ** node.exponent)
         if op == "getitem":
             return np.array(a[node.index])
+        if op in _GIVEN_FORWARD:
+            return np.asarray(_GIVEN_FORWARD[op](node, a, values), dtype=np.float64)
         raise FrameworkError(f"unknown operation {op!r} in node {node.name!r}")
 
     def _values(self, outputs, feed):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.path import Path
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -28,10 +29,55 @@ def _number(x):
 
 
 def _short(value):
+    """A number as itself; a small array (up to 4 entries) as its rounded entries, in
+    order (a column (3, 1) reads [25, 5, 1]); a larger one as its shape."""
     array = np.asarray(value, dtype=np.float64)
     if array.size == 1:
         return _number(array.reshape(()))
+    if array.size <= 4:
+        return "[" + ", ".join(_number(float(f"{x:.3g}")) for x in array.ravel()) + "]"
     return f"array {array.shape}"
+
+
+_ROW = 1.4
+"""Vertical distance between two nodes of one depth: room for edges between boxes."""
+
+_MARGIN = 0.06
+"""Clearance kept between an edge and a box it does not connect, in layout units."""
+
+
+def _curve(start, end, offset, points=41):
+    """A quadratic Bezier from start to end whose middle is `offset` units to the left
+    of the straight line (negative: to the right), sampled at `points` points."""
+    start, end = np.asarray(start, float), np.asarray(end, float)
+    direction = end - start
+    normal = np.array([-direction[1], direction[0]]) / np.hypot(*direction)
+    control = (start + end) / 2 + 2 * offset * normal  # the curve's middle gets half of it
+    t = np.linspace(0, 1, points)[:, None]
+    return (1 - t) ** 2 * start + 2 * t * (1 - t) * control + t ** 2 * end
+
+
+def _inside(points, centre, margin=0.0):
+    half = np.array(_BOX) / 2 + margin
+    return np.all(np.abs(points - np.asarray(centre)) < half, axis=1)
+
+
+def _edge_path(positions, parent, node, taken):
+    """The drawn path of the edge parent -> node: the least bent curve (tried in order:
+    straight, then bulging further and further to either side) that passes no box
+    other than its two ends' and differs from the curves `taken` by the same pair of
+    nodes; cut at the borders of the two boxes."""
+    start, end = positions[parent], positions[node]
+    others = [c for n, c in positions.items() if n is not parent and n is not node]
+    candidates = [0.0] + [s * 0.2 * i for i in range(1, 16) for s in (1, -1)]
+    free = [o for o in candidates if all(abs(o - t) >= 0.25 for t in taken)]
+    # the first curve that crosses no box; if there is none, the one crossing fewest
+    chosen = min(free, key=lambda o: sum(
+        _inside(_curve(start, end, o), c, _MARGIN).any() for c in others))
+    points = _curve(start, end, chosen, points=81)
+    outside = ~_inside(points, start, 0.02) & ~_inside(points, end, 0.02)
+    kept = points[np.flatnonzero(outside)[0]:np.flatnonzero(outside)[-1] + 1]
+    return chosen, Path(kept)
 
 
 def _label(node):
@@ -87,7 +133,7 @@ def graph_layout(output: Node, sweeps: int = 4
         levels.setdefault(depth[node] - low, []).append(node)
 
     def place():
-        return {n: (float(d), (len(level) - 1) / 2 - i)
+        return {n: (float(d), _ROW * ((len(level) - 1) / 2 - i))
                 for d, level in levels.items() for i, n in enumerate(level)}
 
     positions = place()
@@ -144,19 +190,20 @@ def plot_graph(output: Node, *, ax: Axes | None = None,
             lines.append(f"= {_short(values[node])}")
         if show_grad:
             lines.append(f"grad {_short(node.grad)}")
-        ax.text(x, y, "\n".join(lines), ha="center", va="center", fontsize=9, zorder=3)
-    for parent, node, k in edges:
-        # a repeated edge (x * x) bends to the other side; a long edge bends to pass the
-        # boxes between its ends, more the longer it is
-        span = positions[node][0] - positions[parent][0]
-        bend = 0.3 * k * (1 if k % 2 else -1)
-        if span > 1.5:  # bulge by 0.35 + 0.08 * span units
-            bend += (0.7 + 0.16 * span) / span
-        ax.add_patch(FancyArrowPatch(positions[parent], positions[node],
-                                     patchA=boxes[parent], patchB=boxes[node],
-                                     arrowstyle="-|>", mutation_scale=10, color="0.35",
-                                     lw=0.9, shrinkA=1, shrinkB=1, zorder=1, clip_on=False,
-                                     connectionstyle=f"arc3,rad={bend}"))
+        ax.text(x, y, "\n".join(lines), ha="center", va="center", zorder=3,
+                fontsize=9 if max(map(len, lines)) <= 16 else 7.5)
+    taken = {}
+    for parent, node, _ in edges:
+        # an edge bends around the boxes between its ends, so that it never passes
+        # behind a box (which would read as a connection); a repeated edge (x * x)
+        # takes another curve
+        used = taken.setdefault((parent, node), [])
+        offset, path = _edge_path(positions, parent, node, used)
+        used.append(offset)
+        arrow = FancyArrowPatch(path=path, arrowstyle="-|>", mutation_scale=10,
+                                color="0.35", lw=0.9, zorder=1, clip_on=False)
+        arrow.set_in_layout(False)  # measuring arrows at every layout is slow, and useless
+        ax.add_patch(arrow)
     ax.set_xlim(-0.5, width - 0.5)
     ax.set_ylim(-height / 2 - 0.3, height / 2 + 0.3)
     ax.axis("off")
