@@ -19,7 +19,12 @@ from autograder.exercises import checks_for
 from autograder.reference import softmax_vs_hardmax as ref
 from course_lib import probe
 from course_lib.checking import CheckFailed
-from course_lib.checks.softmax_vs_hardmax import EXERCISES, NOT_FINITE
+from course_lib.checks.softmax_vs_hardmax import (
+    EXERCISES,
+    LOG_OF_SOFTMAX,
+    NOT_FINITE,
+    UNSHIFTED_LSE,
+)
 from tests.helpers import (
     in_process_failures,
     solution_sources,
@@ -89,6 +94,31 @@ MISTAKES = {
                     "    A[np.arange(Z.shape[0]), np.argmax(Z, axis=1)] = 1.0\n    return A\n"},
         {"test_hardmax": HINTS["test_hardmax"]["rows"],
          "test_hardmax_ties": HINTS["test_hardmax_ties"]["rows"]}),
+    "xent_no_max_shift": (
+        {"softmax_cross_entropy": "def softmax_cross_entropy(Z, Y):\n"
+                                  "    lse = np.log(np.sum(np.exp(Z), axis=0))\n"
+                                  "    return float(-np.sum(Y * (Z - lse)) / Y.shape[1])\n"},
+        {"test_softmax_cross_entropy_stable": UNSHIFTED_LSE}),
+    "xent_log_of_softmax": (
+        {"softmax_cross_entropy": "def softmax_cross_entropy(Z, Y):\n"
+                                  "    return cross_entropy_cost(softmax(Z), Y)\n"},
+        {"test_softmax_cross_entropy_stable": LOG_OF_SOFTMAX}),
+    "xent_mean_over_entries": (
+        {"softmax_cross_entropy": "def softmax_cross_entropy(Z, Y):\n"
+                                  "    c = Z.max(axis=0, keepdims=True)\n"
+                                  "    lse = c + np.log(np.exp(Z - c).sum(axis=0, keepdims=True))\n"
+                                  "    return float(-np.mean(Y * (Z - lse)))\n"},
+        {"test_softmax_cross_entropy":
+            HINTS["test_softmax_cross_entropy"]["mean_over_entries"],
+         "test_softmax_cross_entropy_stable": None}),
+    "xent_max_not_added_back": (
+        {"softmax_cross_entropy": "def softmax_cross_entropy(Z, Y):\n"
+                                  "    S = Z - Z.max(axis=0)\n"
+                                  "    lse = np.log(np.exp(S).sum(axis=0))\n"
+                                  "    return float(-np.sum(Y * (Z - lse)) / Y.shape[1])\n"},
+        {"test_softmax_cross_entropy":
+            HINTS["test_softmax_cross_entropy"]["max_not_added_back"],
+         "test_softmax_cross_entropy_stable": None}),
     "softmax_global_max": (
         {"softmax": "def softmax(Z):\n    T = np.exp(Z - Z.max())\n"
                     "    return T / T.sum(axis=0, keepdims=True)\n"},
@@ -118,7 +148,20 @@ def test_derived_gradients_pass_and_numerical_ones_fail_on_every_seed():
                 assert verdict.ok, (seed, name, verdict.message)
 
 
-RIGHT = {}
+RIGHT = {
+    "xent_shifted_log_softmax": {"softmax_cross_entropy": (
+        "def softmax_cross_entropy(Z, Y):\n"
+        "    S = Z - Z.max(axis=0)\n"
+        "    return float(-np.sum(Y * (S - np.log(np.exp(S).sum(axis=0)))) / Y.shape[1])\n")},
+    "xent_true_class_scores": {"softmax_cross_entropy": (
+        "def softmax_cross_entropy(Z, Y):\n"
+        "    c = Z.max(axis=0)\n"
+        "    lse = c + np.log(np.exp(Z - c).sum(axis=0))\n"
+        "    return float(np.mean(lse - np.sum(Y * Z, axis=0)))\n")},
+    "xent_logaddexp_reduce": {"softmax_cross_entropy": (
+        "def softmax_cross_entropy(Z, Y):\n"
+        "    return float(-np.sum(Y * (Z - np.logaddexp.reduce(Z, axis=0))) / Z.shape[1])\n")},
+}
 """Right variants of the functions other than the gradient (its own are tried on 200 seeds)."""
 FEEDBACK = ("cost_summed", html.escape(HINTS["test_cross_entropy_cost"]["summed"]))
 """A student whose feedback page must name the mistake (tests/test_grading_classes.py)."""
@@ -169,6 +212,7 @@ NO_MISTAKE = {
     "test_hardmax": ("hardmax", lambda A: np.roll(A, 1, axis=0)),
     "test_cross_entropy_cost": ("cross_entropy_cost", lambda J: J * 1.01),
     "test_softmax_cost_grad": ("softmax_cost_grad", lambda dZ: dZ + 0.01),
+    "test_softmax_cross_entropy": ("softmax_cross_entropy", lambda J: J * 1.01),
 }
 """Wrong results that match no declared mistake."""
 

@@ -79,6 +79,28 @@ def softmax_cost_grad(Z: np.ndarray, Y: np.ndarray, *, not_divided_by_m: bool = 
     return dZ if not_divided_by_m else dZ / Y.shape[1]
 
 
+def softmax_cross_entropy(Z: np.ndarray, Y: np.ndarray, *, summed: bool = False,
+                          mean_over_entries: bool = False, no_minus: bool = False,
+                          log10: bool = False, wrong_axis: bool = False,
+                          max_not_added_back: bool = False, no_shift: bool = False,
+                          via_softmax: bool = False) -> float:
+    """J = -(1/m) sum_i sum_k Y (Z - logsumexp(Z)), from the scores, as a float."""
+    log = np.log10 if log10 else np.log
+    axis = 1 if wrong_axis else 0
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        if via_softmax:
+            log_A = np.log(softmax(Z))
+        else:
+            top = 0.0 if no_shift else Z.max(axis=axis, keepdims=True)
+            lse = log(np.sum(np.exp(Z - top), axis=axis, keepdims=True))
+            log_A = Z - lse - (0.0 if max_not_added_back else top)
+        L = Y * log_A
+    sign, m = (1.0 if no_minus else -1.0), Y.shape[1]
+    if mean_over_entries:
+        return float(sign * np.mean(L))
+    return float(sign * np.sum(L) / (1 if summed else m))
+
+
 # ------------------------------------------------------------------ the hidden calls
 
 
@@ -139,3 +161,28 @@ def softmax_cost_grad_calls(rng: np.random.Generator) -> list[Call]:
     """dJ/dZ against the exact gradient at a precision only a derived gradient reaches."""
     return [Call.of(f"Z, Y of shape ({C}, {m})", rng.normal(size=(C, m)),
                     one_hot(rng.integers(0, C, size=m), C)) for C, m in [(4, 6), (3, 3), (2, 7)]]
+
+
+@hidden(EXERCISES["test_softmax_cross_entropy"])
+def softmax_cross_entropy_calls(rng: np.random.Generator) -> list[Call]:
+    """Values on ordinary scores (m > 1 first), the log C of Z = 0, one example."""
+    C = int(rng.integers(3, 7))
+    calls = [Call.of(f"Z, Y of shape ({c}, {m})", 2 * rng.normal(size=(c, m)),
+                     one_hot(rng.integers(0, c, size=m), c)) for c, m in [(4, 6), (3, 3)]]
+    return [*calls,
+            Call.of(f"Z = 0 with C = {C} classes (J = log {C})", np.zeros((C, 4)),
+                    one_hot(rng.integers(0, C, size=4), C)),
+            Call.of("one example (m = 1)", 2 * rng.normal(size=(5, 1)),
+                    one_hot(rng.integers(0, 5, size=1), 5))]
+
+
+@hidden(EXERCISES["test_softmax_cross_entropy_stable"])
+def softmax_cross_entropy_stable_calls(rng: np.random.Generator) -> list[Call]:
+    """Scores where exp overflows, or where the true class's softmax underflows to 0."""
+    gap = rng.uniform(760, 1200)
+    huge = np.array([[0.0], [gap]]) + rng.normal()
+    levels = rng.normal(size=(3, 3)) * 3 + np.array([[1000.0, -1000.0, 0.0]])
+    return [Call.of("two scores about 800 to 1200 apart, the lower one true", huge,
+                    np.array([[1.0], [0.0]])),
+            Call.of("columns near +1000, -1000 and 0", levels,
+                    one_hot(rng.integers(0, 3, size=3), 3))]

@@ -9,6 +9,8 @@ to the largest expected entry:
   mistake at 1e-9, in the notebook and at grading alike; a looser 1e-7 would give it full
   marks on ordinary inputs.
 - hardmax: 1e-9 on 0s and 1s, that is exact.
+- softmax_cross_entropy (both cells): 1e-9, as the cost: log-sum-exp and log(softmax(Z))
+  agree to about 1e-15 relative wherever softmax does not underflow.
 - softmax_cost_grad: `ANALYTIC_RTOL` (1e-13): derived forms agree to 4.3e-16 over 200 seeds
   (shifted softmax or not, (A - Y) / m or the Jacobian of softmax applied to dJ/dA), a
   centred-difference gradient reaches 1.5e-11 at best and is named as numerical.
@@ -86,6 +88,28 @@ def hardmax_problem(call: Call, A: Any, expected: np.ndarray) -> str | None:
 def gradient_problem(call: Call, dZ: Any, expected: np.ndarray) -> str | None:
     """dZ against the exact gradient: a numerical gradient, an m or a sign are named."""
     return gradient_mismatch(dZ, expected, name="dZ", m=call.args[1].shape[1])
+
+HUGE_Z = np.array([[0.0], [800.0]])
+"""Two scores 800 apart: softmax underflows to [0, 1]; with the first class true, J = 800."""
+HUGE_Y = np.array([[1.0], [0.0]])
+
+STABLE_Z = np.array([[1000.0, -1000.0, 3.0], [999.0, -1001.0, -30.0],
+                     [990.0, -1000.5, 2.0]])
+STABLE_Y = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+
+SUMMED = ("J is the sum of the examples' losses: the cost is their average, divide the sum by "
+          "the number of examples m = Y.shape[1]")
+MEAN_OVER_ENTRIES = ("J is C times too small: np.mean averages over all C*m entries of "
+                     "Y * log(A); sum over the classes and divide by the number of examples "
+                     "m only")
+UNSHIFTED_LSE = (
+    "J is nan or inf for large scores: np.exp overflows to inf above about 709 (and gives 0, "
+    "whose log is -inf, below about -745); subtract each column's maximum before np.exp and "
+    "add it back after the log, logsumexp(z) = max(z) + log(sum(exp(z - max(z))))")
+LOG_OF_SOFTMAX = (
+    "J is inf: it was computed as log(softmax(Z)), and the softmax of a true class far below "
+    "the maximum underflows to 0, whose log is -inf; compute the log-probabilities from the "
+    "scores directly, Z - logsumexp(Z), which stay finite")
 
 # --------------------------------------------------------------------- the exercises
 
@@ -171,13 +195,10 @@ EXERCISES = declare(
          Call.of("one example (m = 1)", np.array([[0.1], [0.2], [0.6], [0.1]]),
                  np.array([[0.0], [0.0], [1.0], [0.0]]))],
         {
-            "summed": "J is the sum of the examples' losses: the cost is their average, "
-                      "divide the sum by the number of examples m = Y.shape[1]",
+            "summed": SUMMED,
             "per_example": "J has one value per example: return one number, their average "
                            "(sum over the classes and the examples, divide by m)",
-            "mean_over_entries": "J is C times too small: np.mean averages over all C*m "
-                                 "entries of Y * log(A); sum over the classes and divide by "
-                                 "the number of examples m only",
+            "mean_over_entries": MEAN_OVER_ENTRIES,
             "log10": "J is too small by a factor ln(10): use the natural log np.log, not "
                      "np.log10",
             "log_epsilon": "J is a little smaller than the exact cost, as with an epsilon "
@@ -202,6 +223,35 @@ EXERCISES = declare(
             "y_minus_a": "dZ is (Y - A) / m, the wrong sign: dJ/dZ = (A - Y) / m",
             "scores": "(Z - Y) / m uses the scores Z where the probabilities softmax(Z) belong",
         }, ANALYTIC_RTOL, gradient_problem),
+    Exercise(
+        "test_softmax_cross_entropy", "softmax_cross_entropy", "J",
+        "softmax_cross_entropy: J is right, averaged over the examples, and log C at Z = 0.",
+        [Call.of("Z, Y of shape (3, 4)", GRAD_Z, GRAD_Y),
+         Call.of("Z = 0 with C = 4 classes (J = log 4)", np.zeros((4, 3)),
+                 np.eye(4)[:, [0, 2, 3]]),
+         Call.of("one example (m = 1)", np.array([[2.0], [-1.0], [0.5], [1.5]]),
+                 np.array([[0.0], [0.0], [1.0], [0.0]]))],
+        {
+            "summed": SUMMED,
+            "mean_over_entries": MEAN_OVER_ENTRIES,
+            "no_minus": "J is negative: the log-probabilities Z - logsumexp(Z) are <= 0, so "
+                        "the cost is minus their average over the true classes",
+            "log10": "J uses np.log10 in the log-sum-exp: the cost needs the natural log "
+                     "np.log, the inverse of np.exp",
+            "wrong_axis": "the log-sum-exp is taken over each row (axis=1) instead of each "
+                          "column: take the max and the sum over the classes, axis=0 with "
+                          "keepdims=True",
+            "max_not_added_back": "J is off by the average of the columns' maxima: after "
+                                  "subtracting each column's maximum before np.exp, add it "
+                                  "back after the log, logsumexp(z) = max(z) + "
+                                  "log(sum(exp(z - max(z))))",
+        }, RTOL),
+    Exercise(
+        "test_softmax_cross_entropy_stable", "softmax_cross_entropy", "J",
+        "softmax_cross_entropy: finite and right for scores up to 1000 in magnitude.",
+        [Call.of("z = [0, 800], true class 0 (J = 800)", HUGE_Z, HUGE_Y),
+         Call.of("columns near +1000, -1000 and 0", STABLE_Z, STABLE_Y)],
+        {"no_shift": UNSHIFTED_LSE, "via_softmax": LOG_OF_SOFTMAX}, RTOL),
 )
 """{grade_id: Exercise}: every graded cell of the notebook, in the master's order."""
 
