@@ -90,7 +90,11 @@ def plot_loss_map(ax: Axes, loss: SyntheticLoss, space: _Space, x: str, y: str, 
 
 def best_marker(ax: Axes, trial: Mapping[str, float], space: _Space, x: str, y: str,
                 **style: Any) -> None:
-    """Mark one trial (e.g. the best) with a star."""
-    style = {"marker": "*", "s": 260, "color": "gold", "edgecolor": "k", "zorder": 5, **style}
+    """Mark one trial (e.g. the best) with a star, labelled "best trial" for the legend.
+
+    The star is not clipped: a best trial on the border of the range stays whole.
+    """
+    style = {"marker": "*", "s": 260, "color": "gold", "edgecolor": "k", "zorder": 5,
+             "clip_on": False, "label": "best trial", **style}
     ax.scatter(shown(trial[x], space[x][2]), shown(trial[y], space[y][2]), **style)
 
