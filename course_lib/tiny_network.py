@@ -10,7 +10,7 @@ full-batch gradient-descent steps with momentum in the lecture's convention
 The validation loss after the budget depends mostly on the learning rate and
 also on beta: with beta close to 1, v averages over about 1 / (1 - beta) steps
 and starts slowly from 0, so the best learning rate moves with beta. One trial
-(100 steps) takes some tens of milliseconds.
+(100 steps) takes 10 to 30 milliseconds.
 
 A trial can be given a smaller budget of steps (`steps=`, keyword-only), for
 cheap-first methods such as successive halving; and a test set, drawn after
