@@ -479,7 +479,8 @@ EXERCISES = declare(
         _hints("gradients_never_reset"), RTOL, reset_problem, driver="repeated_gradients"),
     GraphExercise(
         "test_backward_lecture", "backward", "the training run",
-        "backward: w = 0.0, 0.1, 4.999999991585162 after 0, 1, 1000 steps, as in the lecture.",
+        "backward: w = 0.0, 0.1, 4.999999991585162 after 0, 1, 1000 steps in float64 (the "
+        "lecture ran float32 and printed 4.99999).",
         [Call.of("the lecture's example (constants)", lecture_cost(), 0.01, list(LECTURE_STEPS)),
          Call.of("the lecture's example (placeholder)", lecture_placeholder_cost(), 0.01,
                  list(LECTURE_STEPS))],
