@@ -345,3 +345,105 @@ def test_course_lib_does_not_contain_the_solutions():
             for line in statements:
                 assert line not in library_lines, line
 
+
+
+# -- the operations of a real model (given backward rules) ------------------------------
+
+_GIVEN = {
+    "exp": (fw.exp, [(3, 4)], np.exp),
+    "log": (fw.log, [(3, 4)], np.log),
+    "sigmoid": (fw.sigmoid, [(3, 4)], lambda a: 1 / (1 + np.exp(-a))),
+    "relu": (fw.relu, [(3, 4)], lambda a: np.maximum(a, 0)),
+    "matmul": (fw.matmul, [(3, 2), (2, 4)], lambda a, b: a @ b),
+    "sum0": (lambda a: fw.reduce_sum(a, axis=0), [(3, 4)], lambda a: a.sum(0, keepdims=True)),
+    "sum1": (lambda a: fw.reduce_sum(a, axis=1), [(3, 4)], lambda a: a.sum(1, keepdims=True)),
+    "sum": (fw.reduce_sum, [(3, 4)], np.sum),
+    "mean0": (lambda a: fw.reduce_mean(a, axis=0), [(3, 4)],
+              lambda a: a.mean(0, keepdims=True)),
+    "mean1": (lambda a: fw.reduce_mean(a, axis=1), [(3, 4)],
+              lambda a: a.mean(1, keepdims=True)),
+    "mean": (fw.reduce_mean, [(3, 4)], np.mean),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_GIVEN))
+def test_given_operations_compute_numpys_values_and_their_rules_match_numerical_gradients(name):
+    from course_lib.gradcheck import numerical_gradient
+
+    make, shapes, numpy_op = _GIVEN[name]
+    rng = np.random.default_rng(sorted(_GIVEN).index(name))
+    inputs = [fw.placeholder(shape) for shape in shapes]
+    data = [rng.uniform(0.5, 2.0, s) if name == "log" else rng.normal(size=s) for s in shapes]
+    out = make(*inputs)
+    session = fw.Session()
+    feed = dict(zip(inputs, data, strict=True))
+    np.testing.assert_allclose(session.run(out, feed), numpy_op(*data), rtol=1e-14)
+    weights = rng.normal(size=out.shape)
+    J = fw.reduce_sum(out * weights) if out.shape else out * float(weights)
+    ref.backward(J, session.forward(J, feed))
+    for k, node in enumerate(inputs):
+        def J_of(value, k=k):
+            return session.run(J, {**feed, inputs[k]: value})
+        np.testing.assert_allclose(node.grad, numerical_gradient(J_of, data[k]),
+                                   rtol=1e-7, atol=1e-9)
+
+
+def test_given_operations_refuse_shapes_they_cannot_take():
+    with pytest.raises(ValueError, match="matmul needs"):
+        fw.matmul(fw.placeholder((3, 2)), fw.placeholder((3, 2)))
+    with pytest.raises(ValueError, match="axis"):
+        fw.reduce_sum(fw.placeholder((3, 2)), axis=2)
+    with pytest.raises(ValueError, match="no given backward rule"):
+        fw.given_local_gradients(fw.placeholder(()) * 2.0, np.array(1.0), {})
+
+
+def test_softmax_regression_on_the_framework_matches_numpy():
+    """Notebook 05's section 5: notebook 04's training, on the framework and in numpy."""
+    from course_lib.toy_data import make_blobs
+
+    rng = np.random.default_rng(7)
+    X_data, Y_data = make_blobs(60, rng)
+    W0, m = 0.01 * rng.normal(size=(3, 2)), 60
+    W, b = fw.Variable(W0), fw.Variable(np.zeros((3, 1)))
+    X, Y = fw.placeholder((2, m)), fw.placeholder((3, m))
+    Z = fw.matmul(W, X) + fw.matmul(b, np.ones((1, m)))
+    J = -1 * fw.reduce_mean(fw.reduce_sum(
+        Y * (Z - fw.matmul(np.ones((3, 1)), fw.log(fw.reduce_sum(fw.exp(Z), axis=0)))), axis=0))
+    train = fw.GradientDescentOptimizer(0.5, backward=ref.backward).minimize(J)
+    session = _session(W, b)
+    W_np, b_np = W0.copy(), np.zeros((3, 1))
+    for _ in range(50):
+        Z_np = W_np @ X_data + b_np
+        A = np.exp(Z_np) / np.exp(Z_np).sum(axis=0)
+        assert session.run(J, {X: X_data, Y: Y_data}) == pytest.approx(
+            -np.sum(Y_data * np.log(A)) / m, abs=1e-12)
+        session.run(train, {X: X_data, Y: Y_data})
+        dZ = (A - Y_data) / m
+        W_np, b_np = W_np - 0.5 * dZ @ X_data.T, b_np - 0.5 * dZ.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(session.run(W), W_np, atol=1e-12)
+
+
+def test_plot_graph_edges_pass_no_box_and_small_arrays_show_their_values():
+    from course_lib.graph.plot import _BOX
+
+    nodes, output, feed = drivers.build(lecture_placeholder_cost())
+    session = _session(*[n for n in nodes.values() if n.op == "variable"])
+    values = session.forward(output, feed)
+    ref.backward(output, values)
+    ax = fw.plot_graph(output, values=values, show_grad=True)
+    positions, edges = fw.graph_layout(output)
+    boxes = [(x, y) for x, y in positions.values()]
+    for arrow in (p for p in ax.patches if isinstance(p, FancyArrowPatch)):
+        points = arrow.get_path().vertices  # in data units: path= arrows are not transformed
+        start, end = points[0], points[-1]
+        for x, y in boxes:
+            inside = (np.abs(points[:, 0] - x) < _BOX[0] / 2) & (np.abs(points[:, 1] - y)
+                                                                 < _BOX[1] / 2)
+            near_end = min(np.hypot(x - start[0], y - start[1]),
+                           np.hypot(x - end[0], y - end[1])) < 0.6
+            assert near_end or not inside.any(), (x, y)
+        assert arrow.get_in_layout() is False
+    texts = [t.get_text() for t in ax.texts]
+    assert any("grad [" in t for t in texts)  # x (3, 1): its entries, not "array (3, 1)"
+    assert not any("array (3, 1)" in t for t in texts)
+    plt.close("all")
