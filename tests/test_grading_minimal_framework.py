@@ -131,6 +131,20 @@ EDITS = {
         "base ** (node.exponent - 1)", "np.exp((node.exponent - 1) * np.log(base))")],
         {"test_local_gradients_pow": "pow_nan_for_negative_base", "test_backward": "nan",
          "test_backward_reset": MAYBE, "test_backward_lecture": MAYBE}),
+    "matmul_inputs_swapped": ("local_gradients", [(
+        "return [upstream @ values[b].T, values[a].T @ upstream]",
+        "return [upstream @ values[a].T, values[b].T @ upstream]")],
+        {"test_local_gradients_model_ops": "matmul_inputs_swapped"}),
+    "mean_not_divided": ("local_gradients", [(
+        "        if node.op == \"reduce_mean\":\n"
+        "            spread /= values[node.inputs[0]].size // values[node].size\n", "")],
+        {"test_local_gradients_model_ops": "mean_not_divided"}),
+    "sigmoid_from_input": ("local_gradients", [("s = values[node]\n",
+                                                "s = values[node.inputs[0]]\n")],
+                           {"test_local_gradients_model_ops": "sigmoid_from_input"}),
+    "missing_upstream_model_ops": ("local_gradients", [(
+        "return [upstream * values[node]]", "return [values[node]]")],
+        {"test_local_gradients_model_ops": "missing_upstream"}),
 }
 
 
@@ -181,6 +195,8 @@ VISIBLE_CHECKS = {
         ns["local_gradients"]),
     "test_local_gradients_mul": lambda ns: vis.check_local_gradients_mul(ns["local_gradients"]),
     "test_local_gradients_pow": lambda ns: vis.check_local_gradients_pow(ns["local_gradients"]),
+    "test_local_gradients_model_ops": lambda ns: vis.check_local_gradients_model_ops(
+        ns["local_gradients"]),
     "test_backward": lambda ns: vis.check_backward(ns["backward"]),
     "test_backward_reset": lambda ns: vis.check_backward_reset(ns["backward"]),
     "test_backward_lecture": lambda ns: vis.check_backward_lecture(ns["backward"]),
@@ -225,7 +241,8 @@ def test_each_mistake_is_named_alike_by_the_visible_check_and_the_grader(student
         for grade_id, message in failures.items():
             words, _ = _expected_words(expected[grade_id])
             assert words in message, (layer, grade_id, message)
-    assert student in vis.HINTS or student == "backward_does_nothing"
+    assert student in vis.HINTS or student in ("backward_does_nothing",
+                                               "missing_upstream_model_ops")
 
 
 def test_every_hint_belongs_to_a_declared_mistake():

@@ -58,8 +58,9 @@ def local_gradients(node: Node, upstream: np.ndarray, values: dict[Node, np.ndar
                     missing_upstream: bool = False, sub_rule_gives_plus_one_to_b: bool = False,
                     mul_rule_swapped: bool = False, pow_rule_exponent_not_lowered: bool = False,
                     pow_rule_factor_missing: bool = False, pow_rule_assumes_square: bool = False,
-                    pow_nan_at_zero: bool = False, pow_nan_for_negative_base: bool = False
-                    ) -> list[np.ndarray]:
+                    pow_nan_at_zero: bool = False, pow_nan_for_negative_base: bool = False,
+                    matmul_inputs_swapped: bool = False, mean_not_divided: bool = False,
+                    sigmoid_from_input: bool = False) -> list[np.ndarray]:
     """dJ/d(input) for each input of `node`, given dJ/d(node) = upstream."""
     if not node.inputs:
         return []
@@ -67,9 +68,11 @@ def local_gradients(node: Node, upstream: np.ndarray, values: dict[Node, np.ndar
         picked = np.zeros(node.inputs[0].shape)
         picked[node.index] = upstream
         return [picked]
-    if node.op in fw.GIVEN_OPS:  # given: the backward rules of exp, log, matmul, ...
-        return fw.given_local_gradients(node, upstream, values)
     g = np.ones_like(upstream) if missing_upstream else upstream
+    if node.op in fw.MODEL_OPS:
+        return _model_rule(node, g, values, matmul_inputs_swapped=matmul_inputs_swapped,
+                           mean_not_divided=mean_not_divided,
+                           sigmoid_from_input=sigmoid_from_input)
     if node.op == "add":
         return [g, g]
     if node.op == "sub":
@@ -90,6 +93,28 @@ def local_gradients(node: Node, upstream: np.ndarray, values: dict[Node, np.ndar
         power = p if pow_rule_exponent_not_lowered else p - 1
         return [g * base ** power if pow_rule_factor_missing else g * p * base ** power]
     raise ValueError(f"no backward rule for {node.op!r}")
+
+
+def _model_rule(node, g, values, *, matmul_inputs_swapped, mean_not_divided,
+                sigmoid_from_input):
+    """The rules of exp, log, sigmoid, relu, matmul, reduce_sum and reduce_mean."""
+    a = values[node.inputs[0]]
+    if node.op == "exp":
+        return [g * values[node]]
+    if node.op == "log":
+        return [g / a]
+    if node.op == "sigmoid":
+        s = a if sigmoid_from_input else values[node]
+        return [g * s * (1 - s)]
+    if node.op == "relu":
+        return [g * (a > 0)]
+    if node.op == "matmul":
+        left, right = node.inputs[::-1] if matmul_inputs_swapped else node.inputs
+        return [g @ values[right].T, values[left].T @ g]
+    spread = np.broadcast_to(g, a.shape).copy()
+    if node.op == "reduce_mean" and not mean_not_divided:
+        spread /= a.size // values[node].size
+    return [spread]
 
 
 def backward(cost: Node, values: dict[Node, np.ndarray], *,
@@ -237,6 +262,32 @@ def pow_calls(rng: np.random.Generator) -> list[Call]:
                                ("a positive (3, 1) array, p = 0.5",
                                 rng.uniform(0.5, 4.0, size=(3, 1)), 0.5, (3, 1)),
                                ("a number, p = -1", _signed(rng), -1, ())])
+
+
+@hidden(EXERCISES["test_local_gradients_model_ops"])
+def model_ops_calls(rng: np.random.Generator) -> list[Call]:
+    """Each operation of a real model on other values, shapes and upstream gradients."""
+    m = int(rng.integers(2, 5))
+    square = int(rng.integers(2, 4))
+    return [
+        Call.of("exp of a (2, m) array", vis.model_operation("exp", rng.normal(size=(2, m))),
+                rng.normal(size=(2, m))),
+        Call.of("log of a positive number", vis.model_operation("log", rng.uniform(0.2, 3)),
+                _signed(rng)),
+        Call.of("sigmoid of a (3, m) array", vis.model_operation(
+            "sigmoid", rng.normal(size=(3, m)) * 2), rng.normal(size=(3, m))),
+        Call.of("relu of a (2, m) array", vis.model_operation(
+            "relu", _signed(rng, 0.1, 2, (2, m))), rng.normal(size=(2, m))),
+        Call.of("matmul of square matrices", vis.model_operation(
+            "matmul", rng.normal(size=(square, square)), rng.normal(size=(square, square))),
+            rng.normal(size=(square, square))),
+        Call.of("matmul (3, 2) by (2, m)", vis.model_operation(
+            "matmul", rng.normal(size=(3, 2)), rng.normal(size=(2, m))),
+            rng.normal(size=(3, m))),
+        *(Call.of(f"{op} over axis {axis}", vis.model_operation(
+            op, rng.normal(size=(3, m)), axis=axis), rng.normal(size=shape))
+          for op in ("reduce_sum", "reduce_mean")
+          for axis, shape in ((0, (1, m)), (1, (3, 1)), (None, ())))]
 
 
 @hidden(EXERCISES["test_backward"])

@@ -60,6 +60,15 @@ HINTS = {
     "pow_nan_for_negative_base": (
         "pow: the gradient is nan where a < 0, although p * a**(p - 1) is finite there: a "
         "logarithm of a is undefined for a < 0; compute a**(p - 1) itself"),
+    "matmul_inputs_swapped": (
+        "matmul: for C = A @ B, A gets upstream @ B.T and B gets A.T @ upstream (the value of "
+        "the *other* input, transposed); you used each input's own value"),
+    "mean_not_divided": (
+        "reduce_mean: each entry averaged gets upstream divided by the number of entries "
+        "averaged (the mean is the sum over that count); you passed upstream undivided"),
+    "sigmoid_from_input": (
+        "sigmoid: the derivative is s * (1 - s) with s = sigmoid(a), the node's own value "
+        "(values[node]), not the input a"),
     "traversal_not_reversed": (
         "the gradients are those of a walk from the leaves to the output: walk reversed("
         "topological_order(cost)), so that a node's gradient is complete before it is passed on"),
@@ -169,6 +178,20 @@ def operation(op: str, a: npt.ArrayLike, b: npt.ArrayLike | None = None) -> dict
     last = ["pow", "out", "a", b] if op == "pow" else [op, "out", "a", "a" if b is None else "b"]
     constants = [["constant", "a", a]] + ([] if op == "pow" or b is None
                                           else [["constant", "b", b]])
+    return {"nodes": [*constants, last], "output": "out"}
+
+
+def model_operation(op: str, a: npt.ArrayLike, b: npt.ArrayLike | None = None, *,
+                    axis: int | None = None) -> dict[str, Any]:
+    """One operation of a real model on constants: exp, log, sigmoid, relu of a, matmul of a
+    and b, reduce_sum / reduce_mean of a over `axis`."""
+    constants = [["constant", "a", a]] + ([] if b is None else [["constant", "b", b]])
+    if op == "matmul":
+        last = ["matmul", "out", "a", "b"]
+    elif op in ("reduce_sum", "reduce_mean"):
+        last = [op, "out", "a", axis]
+    else:
+        last = [op, "out", "a"]
     return {"nodes": [*constants, last], "output": "out"}
 
 
@@ -451,6 +474,30 @@ EXERCISES = declare(
                     "pow_rule_assumes_square", "pow_nan_at_zero", "pow_nan_for_negative_base"],
                    [(1.5, 3, 0.5), ([[0.5, -2.0]], 2, [[1.0, -1.0]]), (4.0, 0.5, 2.0),
                     (2.0, -1, 1.0), ([[0.0, -1.5]], 2, [[1.0, 2.0]]), (0.0, 3, 0.5)]),
+    GraphExercise(
+        "test_local_gradients_model_ops", "local_gradients", "the gradients",
+        "local_gradients: exp, log, sigmoid, relu, matmul, reduce_sum and reduce_mean match "
+        "the reference (numbers, arrays, every axis).",
+        [Call.of("exp of a (2, 2) array", model_operation("exp", [[0.5, -1.0], [2.0, 0.0]]),
+                 [[1.0, -2.0], [0.5, 3.0]]),
+         Call.of("log of 2", model_operation("log", 2.0), -1.5),
+         Call.of("sigmoid of a (1, 3) array", model_operation("sigmoid", [[0.5, -2.0, 1.0]]),
+                 [[1.0, 2.0, -1.0]]),
+         Call.of("relu of a (1, 3) array", model_operation("relu", [[0.5, -2.0, 1.0]]),
+                 [[1.0, 2.0, -1.0]]),
+         Call.of("matmul of (2, 2) matrices", model_operation(
+             "matmul", [[1.0, 2.0], [-1.0, 0.5]], [[0.5, -1.0], [2.0, 1.0]]),
+             [[1.0, -1.0], [2.0, 0.5]]),
+         Call.of("matmul (3, 2) by (2, 1)", model_operation(
+             "matmul", [[1.0, 2.0], [-1.0, 0.5], [0.0, 3.0]], [[0.5], [2.0]]),
+             [[1.0], [-1.0], [2.0]]),
+         *(Call.of(f"{op} over axis {axis}", model_operation(
+             op, [[1.0, -2.0, 0.5], [3.0, 0.0, -1.0]], axis=axis), upstream)
+           for op in ("reduce_sum", "reduce_mean")
+           for axis, upstream in ((0, [[1.0, -2.0, 0.5]]), (1, [[2.0], [-1.0]]),
+                                  (None, 1.5)))],
+        _hints("missing_upstream", "matmul_inputs_swapped", "mean_not_divided",
+               "sigmoid_from_input"), RTOL, _rule_problem, driver="local_rule"),
     GraphExercise(
         "test_backward", "backward", "the gradients",
         "backward: every node's gradient is right on 8 graphs (shared nodes, a placeholder, "

@@ -16,8 +16,8 @@ attributes of a node it can use.
 """
 
 from course_lib.graph.core import (
-    GIVEN_OPS,
     LEAF_OPS,
+    MODEL_OPS,
     FrameworkError,
     GradientDescentOptimizer,
     Initializer,
@@ -41,13 +41,12 @@ from course_lib.graph.core import (
     variables_initializer,
 )
 from course_lib.graph.plot import graph_layout, plot_graph
-from course_lib.graph.rules import given_local_gradients
 
 __all__ = [
-    "GIVEN_OPS", "LEAF_OPS", "FrameworkError", "GradientDescentOptimizer", "Initializer",
+    "LEAF_OPS", "MODEL_OPS", "FrameworkError", "GradientDescentOptimizer", "Initializer",
     "Node", "Session", "TrainOp", "UnfedPlaceholderError", "UninitializedVariableError",
     "Variable", "constant", "global_variables_initializer", "graph_layout", "placeholder",
     "plot_graph", "register_backward", "variables_initializer",
     "exp", "log", "sigmoid", "relu", "matmul", "reduce_sum", "reduce_mean",
-    "given_local_gradients",
+
 ]

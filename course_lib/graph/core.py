@@ -10,9 +10,9 @@ The contract between this module and the student's backward pass:
 
 - `node.op` is one of `variable`, `placeholder`, `constant` (leaves, no inputs)
   or `add`, `sub`, `mul`, `pow`, `getitem`, or one of the operations of a real
-  model whose backward rules are given (`GIVEN_OPS`: `exp`, `log`, `sigmoid`,
-  `relu`, `matmul`, `reduce_sum`, `reduce_mean`, built by the functions of
-  the same names);
+  model (`MODEL_OPS`: `exp`, `log`, `sigmoid`, `relu`, `matmul`, `reduce_sum`,
+  `reduce_mean`, built by the functions of the same names; `node.axis` is a
+  reduction's axis);
 - `node.inputs` is the tuple of the nodes it is computed from (the same node may
   appear twice, as in `x * x`);
 - `node.shape` is the shape of its value; `node.exponent` (pow, a number) and
@@ -105,7 +105,7 @@ def _reduce(node, a, values, mean):
     return reduced
 
 
-_GIVEN_FORWARD = {
+_MODEL_FORWARD = {
     "exp": lambda node, a, values: np.exp(a),
     "log": lambda node, a, values: np.log(a),
     "sigmoid": lambda node, a, values: 1 / (1 + np.exp(-a)),
@@ -114,9 +114,9 @@ _GIVEN_FORWARD = {
     "reduce_sum": lambda node, a, values: _reduce(node, a, values, mean=False),
     "reduce_mean": lambda node, a, values: _reduce(node, a, values, mean=True),
 }
-GIVEN_OPS = tuple(_GIVEN_FORWARD)
-"""The operations a real model needs beyond the lecture's, whose backward rules are
-given (`course_lib.graph.rules.given_local_gradients`)."""
+MODEL_OPS = tuple(_MODEL_FORWARD)
+"""The operations a real model needs beyond the lecture's (their backward rules are the
+notebook's exercise too)."""
 
 
 def _node_operand(value):
@@ -417,8 +417,8 @@ class Session:
             return np.asarray(a ** node.exponent)
         if op == "getitem":
             return np.array(a[node.index])
-        if op in _GIVEN_FORWARD:
-            return np.asarray(_GIVEN_FORWARD[op](node, a, values), dtype=np.float64)
+        if op in _MODEL_FORWARD:
+            return np.asarray(_MODEL_FORWARD[op](node, a, values), dtype=np.float64)
         raise FrameworkError(f"unknown operation {op!r} in node {node.name!r}")
 
     def _values(self, outputs, feed):

@@ -11,7 +11,10 @@ The grader cannot send a graph to the student's kernel, only data. A
                ["mul", "t", 10.0, "w"],               # a number operand becomes a constant
                ["sub", "d", "w2", "t"],               #   named "t/in0" (node "t", input 0)
                ["add", "J", "d", 25.0],
-               ["neg", "n", "w"]],                    # -w, i.e. (-1) * w: a mul node
+               ["neg", "n", "w"],                     # -w, i.e. (-1) * w: a mul node
+               ["exp", "e", "w"],                     # also log, sigmoid, relu
+               ["matmul", "P", "A", "B"],             # fw.matmul(A, B)
+               ["reduce_sum", "s", "P", 0]],          # also reduce_mean; axis 0, 1 or None
      "output": "J",
      "feed": {"x": [[1.0], [-10.0], [25.0]]}}
 
@@ -30,6 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from course_lib.gradcheck import numerical_gradient
+from course_lib.graph import core
 from course_lib.graph.core import (
     GradientDescentOptimizer,
     Node,
@@ -75,6 +79,12 @@ def build(description: dict[str, Any]
             node = nodes[rest[0]] ** rest[1]
         elif kind == "getitem":
             node = nodes[rest[0]][rest[1]]
+        elif kind in ("exp", "log", "sigmoid", "relu"):
+            node = getattr(core, kind)(nodes[rest[0]])
+        elif kind == "matmul":
+            node = core.matmul(*(_operand(r, nodes) for r in rest))
+        elif kind in ("reduce_sum", "reduce_mean"):
+            node = getattr(core, kind)(nodes[rest[0]], axis=rest[1])
         else:
             raise ValueError(f"unknown node kind {kind!r}")
         node.name = name
