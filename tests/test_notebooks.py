@@ -132,3 +132,33 @@ def test_student_sees_which_cells_the_grader_skips(assignment):
     assert any(is_demo(c) for c in code)
     for cell in code:
         assert cell.source.startswith(DEMO_MARKER + "\n") == is_demo(cell), cell.source[:80]
+
+
+def _numbered(text):
+    """{number: item text} of a markdown numbered list."""
+    return {int(m.group(1)): m.group(2) for m in re.finditer(r"^(\d+)\. (.+)$", text, re.M)}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_notebook_ends_with_try_it_summary_and_references(assignment):
+    """3-5 ungraded questions (their answers kept beside the master, never released), a
+    Summary, and References with a link each, in that order, References last."""
+    nb = nbformat.read(master_path(assignment), as_version=4)
+    markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    heading = {title: next((i for i, s in enumerate(markdown) if s.startswith(title)), None)
+               for title in ("## Try it", "## Summary", "## References")}
+    assert None not in heading.values(), heading
+    assert heading["## Try it"] < heading["## Summary"] < heading["## References"]
+    assert nb.cells[-1].source.startswith("## References")
+    questions = _numbered(markdown[heading["## Try it"]])
+    assert 3 <= len(questions) <= 5 and sorted(questions) == list(range(1, len(questions) + 1))
+    answers = _numbered((master_path(assignment).parent / "try_it_answers.md").read_text())
+    assert sorted(answers) == sorted(questions), (sorted(answers), sorted(questions))
+    body = markdown[heading["## References"]].split("\n", 1)[1]
+    references = [item for item in re.split(r"\n(?=(?:[-*]|\d+\.) )", body.strip())
+                  if re.match(r"(?:[-*]|\d+\.) ", item)]
+    assert len(references) >= 2, body
+    assert all("https://" in item or "lecture" in item.lower() for item in references), body
+    student = (REPO / "notebooks" / f"{assignment}.ipynb").read_text()
+    for answer in answers.values():
+        assert answer not in student
