@@ -475,30 +475,6 @@ EXERCISES = declare(
                    [(1.5, 3, 0.5), ([[0.5, -2.0]], 2, [[1.0, -1.0]]), (4.0, 0.5, 2.0),
                     (2.0, -1, 1.0), ([[0.0, -1.5]], 2, [[1.0, 2.0]]), (0.0, 3, 0.5)]),
     GraphExercise(
-        "test_local_gradients_model_ops", "local_gradients", "the gradients",
-        "local_gradients: exp, log, sigmoid, relu, matmul, reduce_sum and reduce_mean match "
-        "the reference (numbers, arrays, every axis).",
-        [Call.of("exp of a (2, 2) array", model_operation("exp", [[0.5, -1.0], [2.0, 0.0]]),
-                 [[1.0, -2.0], [0.5, 3.0]]),
-         Call.of("log of 2", model_operation("log", 2.0), -1.5),
-         Call.of("sigmoid of a (1, 3) array", model_operation("sigmoid", [[0.5, -2.0, 1.0]]),
-                 [[1.0, 2.0, -1.0]]),
-         Call.of("relu of a (1, 3) array", model_operation("relu", [[0.5, -2.0, 1.0]]),
-                 [[1.0, 2.0, -1.0]]),
-         Call.of("matmul of (2, 2) matrices", model_operation(
-             "matmul", [[1.0, 2.0], [-1.0, 0.5]], [[0.5, -1.0], [2.0, 1.0]]),
-             [[1.0, -1.0], [2.0, 0.5]]),
-         Call.of("matmul (3, 2) by (2, 1)", model_operation(
-             "matmul", [[1.0, 2.0], [-1.0, 0.5], [0.0, 3.0]], [[0.5], [2.0]]),
-             [[1.0], [-1.0], [2.0]]),
-         *(Call.of(f"{op} over axis {axis}", model_operation(
-             op, [[1.0, -2.0, 0.5], [3.0, 0.0, -1.0]], axis=axis), upstream)
-           for op in ("reduce_sum", "reduce_mean")
-           for axis, upstream in ((0, [[1.0, -2.0, 0.5]]), (1, [[2.0], [-1.0]]),
-                                  (None, 1.5)))],
-        _hints("missing_upstream", "matmul_inputs_swapped", "mean_not_divided",
-               "sigmoid_from_input"), RTOL, _rule_problem, driver="local_rule"),
-    GraphExercise(
         "test_backward", "backward", "the gradients",
         "backward: every node's gradient is right on 8 graphs (shared nodes, a placeholder, "
         "arrays, 3000 operations deep).",
@@ -532,6 +508,30 @@ EXERCISES = declare(
          Call.of("the lecture's example (placeholder)", lecture_placeholder_cost(), 0.01,
                  list(LECTURE_STEPS))],
         _hints("gradients_never_reset"), RTOL, training_problem, driver="train"),
+    GraphExercise(
+        "test_local_gradients_model_ops", "local_gradients", "the gradients",
+        "local_gradients: exp, log, sigmoid, relu, matmul, reduce_sum and reduce_mean match "
+        "the reference (numbers, arrays, every axis).",
+        [Call.of("exp of a (2, 2) array", model_operation("exp", [[0.5, -1.0], [2.0, 0.0]]),
+                 [[1.0, -2.0], [0.5, 3.0]]),
+         Call.of("log of 2", model_operation("log", 2.0), -1.5),
+         Call.of("sigmoid of a (1, 3) array", model_operation("sigmoid", [[0.5, -2.0, 1.0]]),
+                 [[1.0, 2.0, -1.0]]),
+         Call.of("relu of a (1, 3) array", model_operation("relu", [[0.5, -2.0, 1.0]]),
+                 [[1.0, 2.0, -1.0]]),
+         Call.of("matmul of (2, 2) matrices", model_operation(
+             "matmul", [[1.0, 2.0], [-1.0, 0.5]], [[0.5, -1.0], [2.0, 1.0]]),
+             [[1.0, -1.0], [2.0, 0.5]]),
+         Call.of("matmul (3, 2) by (2, 1)", model_operation(
+             "matmul", [[1.0, 2.0], [-1.0, 0.5], [0.0, 3.0]], [[0.5], [2.0]]),
+             [[1.0], [-1.0], [2.0]]),
+         *(Call.of(f"{op} over axis {axis}", model_operation(
+             op, [[1.0, -2.0, 0.5], [3.0, 0.0, -1.0]], axis=axis), upstream)
+           for op in ("reduce_sum", "reduce_mean")
+           for axis, upstream in ((0, [[1.0, -2.0, 0.5]]), (1, [[2.0], [-1.0]]),
+                                  (None, 1.5)))],
+        _hints("missing_upstream", "matmul_inputs_swapped", "mean_not_divided",
+               "sigmoid_from_input"), RTOL, _rule_problem, driver="local_rule"),
 )
 """{grade_id: Exercise}: every graded cell of the notebook."""
 
