@@ -24,7 +24,7 @@ class Case:
     name: str
     function: str
     args: tuple
-    judge: Callable[[Any], "str | None"]
+    judge: Callable[[Any], "tuple[str | None, str | None]"]
     kwargs: dict = field(default_factory=dict)
 
     def student_function(self) -> str:
@@ -60,6 +60,8 @@ class Verdict:
     message: str = ""
     cases_passed: int = 0
     cases_total: int = 0
+    mistake: str = ""
+    """The id of the named mistake the first failing case matched ("" for none)."""
 
     @property
     def ok(self) -> bool:
@@ -153,10 +155,10 @@ def judge_results(cases: Sequence[Case], records: Any, *,
         record = by_case.get(case.name)
         failure = _demo_name(record, demo_only) or _judge_one(case, record)
         if failure:
-            status, message = failure
+            status, message, *mistake = failure
             if status != "uses_demo_cell":
                 message = f"{case.name}: {message}"
-            return Verdict(status, message, passed, len(cases))
+            return Verdict(status, message, passed, len(cases), "".join(mistake))
     return Verdict("ok", f"all {len(cases)} cases passed", len(cases), len(cases))
 
 
@@ -208,10 +210,10 @@ def _judge_one(case, record):
         return "invalid_result", (f"{case.function} returned a {subclass}; "
                                   "return a plain numpy array")
     try:
-        hint = case.judge(value)
+        mistake, hint = case.judge(value)
     except Exception as error:  # a malformed result the judge could not handle
-        hint = f"the result could not be checked ({type(error).__name__}: {error})"
-    return ("wrong_answer", hint) if hint else None
+        mistake, hint = None, f"the result could not be checked ({type(error).__name__}: {error})"
+    return ("wrong_answer", hint, mistake or "") if hint else None
 
 
 def _array_subclass(encoded):

@@ -109,7 +109,17 @@ def case(exercise: Exercise, call: Call) -> Case:
     known = known_results(exercise, call, expected)
     function, args, kwargs = exercise.request(call)
     return Case(call.label, function, args,
-                lambda value: exercise.judge(value, expected, known, call), kwargs)
+                lambda value: assessment(exercise, value, expected, known, call), kwargs)
+
+
+def assessment(exercise: Exercise, value: Any, expected: Any, known: dict[str, Any],
+               call: Call) -> tuple[str | None, str | None]:
+    """(mistake id, sentence) of `value`: the id grades.csv shows is the mistake whose result
+    it matched, or else the mistake whose hint a domain diagnosis said (by its properties)."""
+    mistake, sentence = exercise.assess(value, expected, known, call)
+    if sentence and mistake is None:
+        mistake = next((m for m, hint in exercise.mistakes.items() if hint in sentence), None)
+    return mistake, sentence
 
 
 def cases(assignment: str, grade_id: str, rng: np.random.Generator) -> list[Case]:

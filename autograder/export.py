@@ -14,7 +14,8 @@ from collections.abc import Iterable
 
 from autograder.records import Row, atomic_write
 
-CSV_COLUMNS = ["student_id", "assignment", "grade_id", "score", "max_score", "status", "message"]
+CSV_COLUMNS = ["student_id", "assignment", "grade_id", "score", "max_score", "status",
+               "mistake", "message"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -31,5 +32,6 @@ def write_csv(path: str | os.PathLike[str], rows: Iterable[Row]) -> None:
     for row in rows:
         writer.writerow([neutralise(row.student_id), neutralise(row.assignment),
                          neutralise(row.grade_id), f"{row.score:g}", f"{row.max_score:g}",
-                         neutralise(row.status), neutralise(row.message)])
+                         neutralise(row.status), neutralise(row.mistake),
+                         neutralise(row.message)])
     atomic_write(path, buffer.getvalue())

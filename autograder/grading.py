@@ -170,13 +170,16 @@ class Grader:
                 grade = gradebook.find_grade(grade_id, assignment, assignment, sid)
                 score = float(grade.score or 0.0)
                 verdict = verdicts.get(grade_id)
+                mistake = ""
                 if verdict is None:
                     status, message = "cell_missing", "this graded cell was not found"
                 else:
                     status, message = verdict["status"], verdict["message"]
+                    mistake = str(verdict.get("mistake", ""))
                 if status == "ok" and score < points:
                     status, message = "not_scored", "nbgrader did not award the points"
-                rows.append(Row(student, assignment, grade_id, score, points, status, message))
+                rows.append(Row(student, assignment, grade_id, score, points, status, message,
+                                mistake))
         return rows
 
     def _write_feedback(self, student: str, sid: str, assignment: str,

@@ -34,6 +34,8 @@ class Row:
     max_score: float
     status: str
     message: str
+    mistake: str = ""
+    """The id of the named mistake (a keyword flag of the reference), "" for none."""
 
 
 def atomic_write(path: str | os.PathLike[str], text: str) -> None:

@@ -131,7 +131,13 @@ class Exercise:
 
     def judge(self, result: Any, expected: Any, known: dict[str, Any],
               call: Call | None = None) -> str | None:
-        """None when `result` is `expected`, otherwise one sentence naming what is wrong.
+        """None when `result` is `expected`, otherwise one sentence naming what is wrong
+        (the sentence of `assess`)."""
+        return self.assess(result, expected, known, call)[1]
+
+    def assess(self, result: Any, expected: Any, known: dict[str, Any],
+                 call: Call | None = None) -> tuple[str | None, str | None]:
+        """(the id of the named mistake the result matches or None, the sentence or None).
 
         `known` maps a mistake id to that mistake's result on the same call (a mistake with
         no result, or the right one, is left out). In order: a mistake's hint when the result
@@ -145,16 +151,17 @@ class Exercise:
             # tuple like its mistake's), never for a wrong container that happens to match
             if self.same(result, value) and (
                     contract is None or self.contract_problem(result, value) is None):
-                return f"{self._wrong_part(result, expected)} is wrong: {self.mistakes[mistake]}"
+                return mistake, (f"{self._wrong_part(result, expected)} is wrong: "
+                                 f"{self.mistakes[mistake]}")
         if contract:
-            return contract
+            return None, contract
         if self.same(result, expected):
-            return None
+            return None, None
         if self.problem is not None:
             problem = self.problem(call, result, expected)
             if problem:
-                return problem
-        return self._mismatch(result, expected)
+                return None, problem
+        return None, self._mismatch(result, expected)
 
     def contract_problem(self, result: Any, expected: Any) -> str | None:
         """The sentence for a result of the wrong container, shape or dtype (None if right)."""

@@ -180,6 +180,8 @@ def test_both_layers_name_each_mistake_with_its_hint(assignment, grade_id, mista
     for seed in SEEDS:
         verdict = grader_verdict(exercise, namespace, seed)
         assert verdict.status == "wrong_answer" and hint in verdict.message, (seed, verdict)
+        # grades.csv's `mistake`: an id of this hint (mistakes may share a sentence)
+        assert exercise.mistakes.get(verdict.mistake) == hint, (seed, verdict)
 
 
 # ----------------------------------------------- the properties every function gets

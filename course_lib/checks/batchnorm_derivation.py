@@ -269,18 +269,18 @@ class Backward(_Driven):
             return gradient_mismatch(value, wanted, name=name, rtol=self.rtol, m=m)
         return None
 
-    def judge(self, report: Any, expected: Any, known: dict[str, Any],
-              call: Call | None = None) -> str | None:
+    def assess(self, report: Any, expected: Any, known: dict[str, Any],
+               call: Call | None = None) -> tuple[str | None, str | None]:
         if "forward" in report:
-            return FIX_FORWARD + _forward_problem(report["forward"])
+            return None, FIX_FORWARD + _forward_problem(report["forward"])
         grads, numerical = report["grads"], report["numerical"]
-        problem = super().judge(grads, expected, known, call)
+        mistake, problem = super().assess(grads, expected, known, call)
         rtol = RTOL_FORWARD_GRADIENT if call.args[4] == 0 else RTOL_EPS
         if all(matches(n, e, rtol) for n, e, _ in self._parts(numerical, expected)):
-            return problem
+            return mistake, problem
         if not problem or all(matches(g, n, rtol) for g, n, _ in self._parts(grads, numerical)):
             problem = "its numerical gradient is not batch norm's on these inputs"
-        return FIX_FORWARD + problem
+        return None, FIX_FORWARD + problem
 
 
 # ------------------------------------------------------------------- the visible inputs

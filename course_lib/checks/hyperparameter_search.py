@@ -182,10 +182,11 @@ class Judged(Exercise):
     def same(self, result: Any, expected: Any) -> bool:
         return alike(head(result), expected, self.rtol)
 
-    def judge(self, result: Any, expected: Any, known: dict[str, Any],
-              call: Call | None = None) -> str | None:
-        named = [self.mistakes[m] for m, value in known.items() if self.same(result, value)]
-        return named[0] if named else self.diagnose(call, result, expected)
+    def assess(self, result: Any, expected: Any, known: dict[str, Any],
+               call: Call | None = None) -> tuple[str | None, str | None]:
+        named = [m for m, value in known.items() if self.same(result, value)]
+        return ((named[0], self.mistakes[named[0]]) if named
+                else (None, self.diagnose(call, result, expected)))
 
 
 @dataclass

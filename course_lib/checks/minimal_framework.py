@@ -265,12 +265,12 @@ class GraphExercise(Exercise):
     def same(self, result: Any, expected: Any) -> bool:
         return same_data(result, expected, self.rtol)
 
-    def judge(self, result: Any, expected: Any, known: dict[str, Any],
-              call: Call | None = None) -> str | None:
+    def assess(self, result: Any, expected: Any, known: dict[str, Any],
+               call: Call | None = None) -> tuple[str | None, str | None]:
         for mistake, value in known.items():
             if self.same(result, value):
-                return self.mistakes[mistake]
-        return self.problem(call, result, expected)
+                return mistake, self.mistakes[mistake]
+        return None, self.problem(call, result, expected)
 
 
 class OrderExercise(GraphExercise):
