@@ -17,12 +17,15 @@ tests, and the terminal summary counts everyone. tests/test_grading_in_process.p
 same classes in process on four seeds.
 """
 
+import csv
 import importlib
 
 import pytest
 
+from autograder import exercises as registry
 from autograder.course import graded_cells
 from autograder.exercises import ASSIGNMENTS, module_name
+from autograder.export import CSV_COLUMNS
 from tests.helpers import (
     assert_feedback_hides_hidden_tests,
     assert_full_marks,
@@ -127,3 +130,23 @@ def test_feedback_names_the_mistake_and_hides_hidden_tests(graded, assignment):
 def test_terminal_summary_counts_every_student(graded, assignment):
     _, proc, table = graded
     assert f"{assignment}: {len(table[assignment])} students" in proc.stdout
+
+
+def test_grades_csv_names_each_mistake_by_its_id(graded):
+    """The `mistake` column: a declared id of the row's cell whose hint the message gives, on
+    wrong answers only; empty elsewhere; and set for every message that gives a hint."""
+    out = graded[0]
+    with open(out / "grades.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == CSV_COLUMNS
+    named = 0
+    for row in rows:
+        mistakes = registry.exercises(row["assignment"])[row["grade_id"]].mistakes
+        hinted = [m for m, hint in mistakes.items() if hint in row["message"]]
+        if row["mistake"]:
+            named += 1
+            assert row["status"] == "wrong_answer", row
+            assert mistakes[row["mistake"]] in row["message"], row
+        else:
+            assert not (row["status"] == "wrong_answer" and hinted), row
+    assert named >= len(CLASSES)
