@@ -14,6 +14,7 @@ Screenshots of each notebook go to `test-artifacts/browser/` (or $COURSE_TEST_AR
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -65,6 +66,37 @@ def _write(nb: nbformat.NotebookNode, path: Path) -> None:
     nbformat.write(nb, path)
 
 
+@contextlib.contextmanager
+def _make_jupyterlab(target: str, folder: Path, *make_args: str, extra: str = ""):
+    """`make <target>` serving JupyterLab headless on a free port, its settings and
+    workspaces in `folder`, the output in `folder/lab.log`; yields its base URL and stops
+    the whole process group at the end."""
+    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(folder / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(folder / "workspaces")}
+    env.pop("JUPYTER_CONFIG_DIR", None)
+    port = _free_port()
+    args = (f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} "
+            f"--ServerApp.port_retries=0 --IdentityProvider.token= {extra}")
+    with (folder / "lab.log").open("wb") as log:
+        proc = subprocess.Popen(["make", "-s", target, *make_args, f"LAB_ARGS={args}"],
+                                cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while _get(f"{base}/api/status")[0] != 200:
+                assert proc.poll() is None, (folder / "lab.log").read_text()[-3000:]
+                assert time.monotonic() < deadline, "JupyterLab did not start in 120 s"
+                time.sleep(0.5)
+            yield base
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """JupyterLab started by `make lab` on a folder of filled and untouched notebooks."""
@@ -82,37 +114,13 @@ def lab(tmp_path_factory):
     settings = root / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
-    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(root / "settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(root / "workspaces")}
-    env.pop("JUPYTER_CONFIG_DIR", None)
-    port = _free_port()
-    args = (f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} "
-            "--ServerApp.port_retries=0 --IdentityProvider.token= "
-            "--LabApp.expose_app_in_browser=True")
-    log = (root / "lab.log").open("wb")
-    proc = subprocess.Popen(["make", "-s", "lab", f"LAB_DIR={served}", f"LAB_ARGS={args}"],
-                            cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env,
-                            start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while _get(f"{base}/api/status")[0] != 200:
-            assert proc.poll() is None, (root / "lab.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "JupyterLab did not start in 120 s"
-            time.sleep(0.5)
+    with _make_jupyterlab("lab", root, f"LAB_DIR={served}",
+                          extra="--LabApp.expose_app_in_browser=True") as base:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            yield {"base": base, "browser": browser, "served": served,
-                   "log": root / "lab.log"}
+            yield {"base": base, "browser": browser, "served": served}
             browser.close()
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
 
 
 def _open(lab, path: str) -> Page:
@@ -294,27 +302,8 @@ def test_the_student_sees_only_the_students_tools(lab):
 
 def test_make_instructor_serves_nbgraders_instructor_tools(tmp_path):
     """`make instructor`: the same JupyterLab with Formgrader, on the course folder."""
-    port = _free_port()
-    args = (f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} "
-            "--ServerApp.port_retries=0 --IdentityProvider.token=")
-    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
-    proc = subprocess.Popen(["make", "-s", "instructor", f"LAB_ARGS={args}"], cwd=REPO,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while _get(f"{base}/api/status")[0] != 200:
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.5)
+    with _make_jupyterlab("instructor", tmp_path) as base:
         assert _get(f"{base}/formgrader")[0] == 200
         status, body = _get(f"{base}/api/contents/source")
         assert status == 200 and {i["name"] for i in json.loads(body)["content"]} >= set(
             ASSIGNMENTS)
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
