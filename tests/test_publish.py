@@ -21,9 +21,9 @@ import tomllib
 import yaml
 
 from autograder.__main__ import main
-from autograder.course import assignments, master_path
+from autograder.course import assignments
 from autograder.publish import PUBLIC_REPOSITORY, binder_badges
-from tests.helpers import REPO
+from tests.helpers import REPO, solution_sources, with_solutions
 
 REPOSITORY = "someone-else/their-course"  # not the constant: --repository must win
 ANSWER_MARKERS = ("### BEGIN SOLUTION", "BEGIN HIDDEN TESTS")
@@ -244,15 +244,9 @@ def pip_requirements(dest):
 def filled(path):
     """The published notebook at `path` with every solution cell holding the master's."""
     nb = nbformat.read(path, as_version=4)
-    answers = {_nbgrader(c)["grade_id"]: c.source
-               for c in nbformat.read(master_path(path.stem), as_version=4).cells
-               if _nbgrader(c).get("solution")}
-    assert answers, path.stem
-    for cell in nb.cells:
-        if _nbgrader(cell).get("solution"):
-            assert "raise NotImplementedError()" in cell.source, cell.source[:80]
-            cell.source = answers.pop(_nbgrader(cell)["grade_id"])
-    assert not answers, f"{path.name} has no cell for {sorted(answers)}"
+    stubs = [c.source for c in nb.cells if _nbgrader(c).get("solution")]
+    assert stubs and all("raise NotImplementedError()" in s for s in stubs), path.stem
+    nb = with_solutions(path.stem, solution_sources(path.stem), base=nb)
     nb.cells.append(nbformat.v4.new_code_cell(PROBE))
     return nb
 
