@@ -8,6 +8,7 @@ import json
 import os
 import resource
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -52,8 +53,9 @@ def _install(tmp_path, enabled, uid=61999):
     return overrides, spec
 
 
-def _run_cells(tmp_path, overrides, sources):
-    """Run code cells in a kernel of the installed kernelspec; return each cell's stdout."""
+def _run_cells(tmp_path, overrides, sources, stream="stdout"):
+    """Run code cells in a kernel of the installed kernelspec; return what each cell wrote
+    to `stream` ("stdout" or "stderr")."""
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
     kwargs = {}
     if "KernelManager.transport" in overrides:
@@ -67,7 +69,8 @@ def _run_cells(tmp_path, overrides, sources):
     finally:
         if "km" in kwargs:  # nbclient stops only the kernels it started itself
             run_sync(kwargs["km"].shutdown_kernel)(now=True)
-    return ["".join(o.get("text", "") for o in c.outputs if o.output_type == "stream")
+    return ["".join(o["text"] for o in c.outputs
+                    if o.output_type == "stream" and o.name == stream)
             for c in nb.cells]
 
 
@@ -155,6 +158,26 @@ def test_fallback_kernel_applies_the_limits_it_states_and_runs(tmp_path, jupyter
     expected["RLIMIT_NPROC"] = resource.getrlimit(resource.RLIMIT_NPROC)[0]  # not applied
     assert json.loads(rlimits) == expected
     assert "--nproc" not in applied
+
+
+def test_fallback_kernel_leaves_the_graders_ipython_history_alone(tmp_path, jupyter_path,
+                                                                   monkeypatch):
+    # The grader's history database, already larger than the kernel's file-size limit:
+    # a kernel that wrote to it would fail with "disk I/O error" in its output.
+    ipython_dir = tmp_path / "ipython"
+    history = ipython_dir / "profile_default" / "history.sqlite"
+    history.parent.mkdir(parents=True)
+    with sqlite3.connect(history) as db:
+        db.execute("CREATE TABLE padding (data BLOB)")
+        db.execute("INSERT INTO padding VALUES (?)", (b"x" * (LIMITS.file_bytes + 2**20),))
+    before = history.stat()
+    monkeypatch.setenv("IPYTHONDIR", str(ipython_dir))
+    overrides, _ = _install(tmp_path, False)
+    stderr = _run_cells(tmp_path, overrides, ["x = 1", "print(x)", "x + 1"], stream="stderr")
+    assert stderr == ["", "", ""]
+    after = history.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert [p.name for p in history.parent.glob("history*")] == ["history.sqlite"]
 
 
 KEEPER = """

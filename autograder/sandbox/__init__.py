@@ -289,6 +289,13 @@ def prepare_worker(limits: Limits, uid: int) -> Layout:
     return Layout(course_lib=course_lib, sockets=stage / "kernel", uid=uid, limits=limits)
 
 
+KERNEL_COMMAND = [sys.executable, "-m", "ipykernel_launcher", "--HistoryManager.enabled=False"]
+"""The kernel, without IPython's history database: a grading kernel has no use for it, and
+without the sandbox it would be the grader's own ~/.ipython/profile_default/history.sqlite,
+which fails with "disk I/O error" in the kernel's output once it grows past the file-size
+limit."""
+
+
 def install_kernel(worker_dir: str | os.PathLike[str], *, limits: Limits, enabled: bool,
                    uid: int) -> dict:
     """Write a kernelspec for the sandboxed kernel; return the config overrides that use it.
@@ -311,7 +318,7 @@ def install_kernel(worker_dir: str | os.PathLike[str], *, limits: Limits, enable
     overrides = {"Execute.kernel_name": KERNEL_NAME}
     if enabled:
         layout = prepare_worker(limits, uid)
-        kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", CONNECTION_FILE]
+        kernel = [*KERNEL_COMMAND, "-f", CONNECTION_FILE]
         argv = ["setpriv", "--pdeathsig", "TERM", "--", "sh", str(LAUNCHER),
                 "{connection_file}", *sandbox_command(layout, kernel)]
         env = {"SANDBOX_SOCKETS": str(layout.sockets), "SANDBOX_UID": str(uid),
@@ -319,8 +326,7 @@ def install_kernel(worker_dir: str | os.PathLike[str], *, limits: Limits, enable
         overrides.update({"KernelManager.transport": "ipc",
                           "KernelManager.ip": str(layout.sockets / "k")})
     else:
-        argv = [*_prlimit_argv(limits, False), sys.executable, "-m", "ipykernel_launcher",
-                "-f", "{connection_file}"]
+        argv = [*_prlimit_argv(limits, False), *KERNEL_COMMAND, "-f", "{connection_file}"]
         env = {}
     spec = {"argv": argv, "display_name": "Python 3 (grading sandbox)", "language": "python",
             "interrupt_mode": "message", "env": env}
