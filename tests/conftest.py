@@ -1,6 +1,8 @@
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 # Code that a test sends into a sandboxed kernel as a notebook cell, not a test module.
@@ -20,3 +22,12 @@ def pytest_collection_modifyitems(session, config, items):
         return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=rank)  # stable: the order within each file is kept
+
+
+@pytest.fixture(scope="session")
+def graded_class(tmp_path_factory):
+    """Every assignment's class graded in one run, shared by the session's workers (read
+    only; change a `copy_of` it). See tests/graded_class.py."""
+    from tests.graded_class import shared_class
+
+    return shared_class(tmp_path_factory)

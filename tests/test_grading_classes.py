@@ -18,28 +18,23 @@ same classes in process on four seeds.
 """
 
 import csv
-import importlib
 
 import pytest
 
 from autograder import exercises as registry
 from autograder.course import graded_cells
-from autograder.exercises import ASSIGNMENTS, module_name
+from autograder.exercises import ASSIGNMENTS
 from autograder.export import CSV_COLUMNS
+from tests.graded_class import CLASSES, end_to_end
 from tests.helpers import (
     assert_feedback_hides_hidden_tests,
     assert_full_marks,
     assert_loses_exactly,
     assert_untouched_scores_zero,
-    run_grader,
     scores_by_student,
-    student_version,
-    with_solutions,
-    write_submission,
 )
 
-MODULES = {a: importlib.import_module(f"tests.test_grading_{module_name(a)}") for a in ASSIGNMENTS}
-CLASSES = {a: m for a, m in MODULES.items() if hasattr(m, "FEEDBACK")}
+MISTAKES = [(a, s) for a, m in CLASSES.items() for s in m.MISTAKES]
 
 
 def full(assignment):
@@ -47,43 +42,16 @@ def full(assignment):
     return dict(graded_cells(assignment))
 
 
-END_TO_END_RIGHT, END_TO_END_MISTAKES = 2, 8
-"""How many right variants and mistakes of each class the real grader sees: every student
-is judged in process on four seeds (tests/test_grading_in_process.py); end to end, a sample
-shows that kernels, the sandbox, nbgrader and the feedback pages give the same verdicts."""
-
-
-def end_to_end(assignment):
-    """The students of `assignment` sent through the real grader (its FEEDBACK one too)."""
-    module = CLASSES[assignment]
-    chosen = getattr(module, "END_TO_END", [*module.RIGHT, *module.MISTAKES])
-    right = [s for s in chosen if s in module.RIGHT][:END_TO_END_RIGHT]
-    wrong = [s for s in chosen if s in module.MISTAKES][:END_TO_END_MISTAKES]
-    feedback = module.FEEDBACK[0]
-    return [*right, *wrong, *([feedback] if feedback not in wrong else [])]
-
-
-MISTAKES = [(a, s) for a, m in CLASSES.items() for s in m.MISTAKES]
-
-
 # --------------------------------------------------------------------- end to end
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """(out folder, completed process, {assignment: {student: {grade_id: row}}}): one run."""
-    root = tmp_path_factory.mktemp("submissions")
-    out = tmp_path_factory.mktemp("graded")
-    for assignment, module in CLASSES.items():
-        write_submission(root, "correct", assignment, with_solutions(assignment))
-        write_submission(root, "untouched", assignment, student_version(assignment))
-        for student in end_to_end(assignment):
-            sources = module.RIGHT.get(student) or module.MISTAKES[student][0]
-            write_submission(root, student, assignment, with_solutions(assignment, sources))
-    proc, rows = run_grader(root, out, "--jobs", "2")
-    assert proc.returncode == 0, proc.stderr[-3000:]
+def graded(graded_class):
+    """(out folder, the run's GradedClass, {assignment: {student: {grade_id: row}}})."""
+    assert graded_class.returncode == 0, graded_class.stderr[-3000:]
+    rows = graded_class.rows()
     table = {a: scores_by_student([r for r in rows if r["assignment"] == a]) for a in CLASSES}
-    return out, proc, table
+    return graded_class.out, graded_class, table
 
 
 def graded_right():
@@ -128,8 +96,19 @@ def test_feedback_names_the_mistake_and_hides_hidden_tests(graded, assignment):
 
 @pytest.mark.parametrize("assignment", CLASSES)
 def test_terminal_summary_counts_every_student(graded, assignment):
-    _, proc, table = graded
-    assert f"{assignment}: {len(table[assignment])} students" in proc.stdout
+    _, run, table = graded
+    assert f"{assignment}: {len(table[assignment])} students" in run.stdout
+
+
+def test_notebooks_that_are_not_answers_get_their_status_on_every_cell(graded):
+    table = graded[2]
+    first, *others = CLASSES
+    for assignment in CLASSES:
+        assert {v[1] for v in table[assignment]["unreadable"].values()} == {"unreadable_notebook"}
+        assert all(v[0] == 0 for v in table[assignment]["unreadable"].values())
+    assert "kernel_died" in {v[1] for v in table[first]["crashed"].values()}
+    for assignment in others:
+        assert {v[1] for v in table[assignment]["crashed"].values()} == {"missing_submission"}
 
 
 def test_grades_csv_names_each_mistake_by_its_id(graded):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import assert_fails_exactly, in_process_failures
-from tests.test_grading_classes import CLASSES
+from tests.graded_class import CLASSES
 
 SEEDS = [0, 1, 2, 3]
 RIGHT = [(a, s) for a, m in CLASSES.items() for s in m.RIGHT]
