@@ -1,7 +1,14 @@
-"""Command line: `python -m autograder release | publish DEST | grade SUBMISSIONS --out DIR`.
+"""Command line: `python -m autograder COMMAND`, one command per step of an instructor's week.
 
-`python -m autograder publish --badges` prints the Binder badges (one markdown line per
-notebook) for the course README instead of publishing.
+    release                                   regenerate notebooks/ from the masters
+    publish DEST | --badges                   the student-facing course (or its Binder badges)
+    collect DOWNLOAD --assignment A --into SUBMISSIONS
+                                              an LMS download (zip or folder) into SUBMISSIONS
+    grade SUBMISSIONS --out DIR               grades.csv, feedback/, the gradebook
+    report DIR                                the class report (DIR/report/index.html)
+    export DIR --format canvas|moodle|csv     per-student totals for an LMS gradebook
+
+See docs/instructor.md for the week, step by step.
 """
 
 from __future__ import annotations
@@ -33,6 +40,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     pub.add_argument("--badges", action="store_true",
                      help="print the Binder badges (markdown, one line per notebook) for the "
                           "course README instead of publishing")
+    col = commands.add_parser("collect", help="unpack an LMS download into SUBMISSIONS")
+    col.add_argument("download", help="the LMS's zip of one assignment's submissions, or "
+                                      "the folder it unzips to")
+    col.add_argument("--assignment", required=True, help="the assignment they answer")
+    col.add_argument("--into", required=True, metavar="SUBMISSIONS",
+                     help="the submissions folder to add them to")
+    rep = commands.add_parser("report", help="write the class report of a graded folder")
+    rep.add_argument("out", metavar="DIR", help="the folder `grade --out` wrote")
+    rep.add_argument("--to", default=None, metavar="FOLDER",
+                     help="where to write index.html and its figures (default: DIR/report)")
+    exp = commands.add_parser("export", help="per-student totals in an LMS's import format")
+    exp.add_argument("out", metavar="DIR", help="the folder `grade --out` wrote")
+    exp.add_argument("--format", required=True, choices=["canvas", "moodle", "csv"],
+                     dest="fmt")
+    exp.add_argument("--to", default=None, metavar="FILE",
+                     help="file to write (default: DIR/export/<format>.csv; never grades.csv)")
     gr = commands.add_parser("grade", help="grade SUBMISSIONS/<student>/<assignment>/*.ipynb")
     gr.add_argument("submissions", help="folder with one sub-folder per student")
     gr.add_argument("--out", required=True, help="folder for grades.csv and feedback/")
@@ -74,6 +97,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 pub.error("give the folder to publish into (or --badges)")
             dest = publish(args.dest, repository=args.repository)
             print(f"published the student course to {dest} (Binder: {args.repository})")
+            return 0
+        if args.command == "collect":
+            from autograder.collect import collect, describe_collected
+
+            collected = collect(args.download, args.into, assignment=args.assignment)
+            print(describe_collected(collected))
+            return 0
+        if args.command == "report":
+            from autograder.report import write_report
+
+            print(f"wrote {write_report(args.out, args.to)}")
+            return 0
+        if args.command == "export":
+            from autograder.lms import export_grades
+
+            print(f"wrote {export_grades(args.out, args.fmt, args.to)}")
             return 0
         rows = grade(args.submissions, args.out, only=args.only, seed=args.seed,
                      timeout=args.timeout, jobs=args.jobs,
