@@ -9,7 +9,7 @@ LAB_ARGS ?=
 # JupyterLab refuses to run as root unless told to (containers, CI machines).
 LAB_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab instructor test venv release lint clean browser
+.PHONY: lab instructor review test venv release lint clean browser
 
 venv: $(VENV)/.installed
 
@@ -27,6 +27,12 @@ lab: venv
 # with every nbgrader tool: Formgrader, Create Assignment, Validate.
 instructor: venv
 	cd autograder && $(CURDIR)/$(BIN)/jupyter lab $(LAB_AS_ROOT) $(LAB_ARGS)
+
+# Formgrader on a graded class: `make review DIR=<the folder grade --out wrote>`.
+review: venv
+	@test -n "$(DIR)" || { echo "error: say which graded class: make review DIR=<the folder python -m autograder grade --out wrote>" >&2; exit 2; }
+	@test -f "$(DIR)/gradebook.db" || { echo "error: $(DIR) has no gradebook.db: grade the class first (python -m autograder grade SUBMISSIONS --out $(DIR))" >&2; exit 2; }
+	cd "$(DIR)" && $(CURDIR)/$(BIN)/jupyter lab $(LAB_AS_ROOT) $(LAB_ARGS)
 
 # The browser tests drive Debian's chromium: installed here when missing (as root),
 # otherwise the one command to run is printed.

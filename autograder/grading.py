@@ -2,7 +2,9 @@
 
 Layout read: SUBMISSIONS/<student_id>/<assignment>/<assignment>.ipynb (see
 `autograder.submissions`). Written: OUT/grades.csv, OUT/feedback/<student_id>/<assignment>.html,
-OUT/gradebook.db, and OUT/.results/<student_id>/<assignment>.json, the durable record of each
+OUT/gradebook.db with OUT/autograded/ and OUT/nbgrader_config.py (the class as nbgrader's
+Formgrader reviews it, manual grades kept across runs: see `autograder.review`), and
+OUT/.results/<student_id>/<assignment>.json, the durable record of each
 graded submission (see `autograder.records`): a run that is stopped and started again grades
 only what has no final, up-to-date record, so nothing is lost or graded twice.
 
@@ -46,6 +48,14 @@ from autograder.records import (
     load_final_record,
     run_seed,
     save_record,
+)
+from autograder.review import (
+    carried_line,
+    notebook_text,
+    with_verdicts,
+    write_autograded,
+    write_course,
+    write_gradebook,
 )
 from autograder.submissions import (
     GradingError,
@@ -130,13 +140,18 @@ class Grader:
         self._released.update(assignments)
 
     def grade_one(self, student: str, assignment: str, notebook: Loaded | Refused,
-                  feedback: str | os.PathLike[str]) -> list[Row]:
-        """Rows of grades.csv for one submission (`Loaded` or `Refused`); writes its feedback."""
+                  feedback: str | os.PathLike[str]) -> tuple[list[Row], str | None]:
+        """Grade one submission (`Loaded` or `Refused`) and write its feedback page.
+
+        Returns the rows of grades.csv and the autograded notebook with the verdicts in its
+        test cells (JSON text, for Formgrader; see `autograder.review`), None when nothing
+        could be run.
+        """
         feedback = Path(feedback)
         if isinstance(notebook, Refused):
             rows = _zero_rows(student, assignment, notebook.status, notebook.message)
             _write_plain_feedback(feedback, student, assignment, rows)
-            return rows
+            return rows, None
         self.prepare(assignment)
         sid = internal_id(student)
         submitted = self.root / "submitted" / sid / assignment
@@ -154,11 +169,12 @@ class Grader:
                               + (log[-1][:200] if log else "no log")
                               + "; it will be graded again on the next run")
             _write_plain_feedback(feedback, student, assignment, rows)
-            return rows
+            return rows, None
         verdicts = json.loads(verdict_file.read_text())
         rows = self._rows_from_gradebook(student, sid, assignment, verdicts)
-        self._write_feedback(student, sid, assignment, feedback, rows)
-        return rows
+        graded = self._autograded(sid, assignment)
+        write_feedback(feedback, graded, student=student, assignment=assignment, rows=rows)
+        return rows, None if graded is None else notebook_text(with_verdicts(graded, rows))
 
     def _rows_from_gradebook(self, student: str, sid: str, assignment: str,
                              verdicts: Mapping[str, Mapping[str, str]]) -> list[Row]:
@@ -182,15 +198,14 @@ class Grader:
                                 mistake))
         return rows
 
-    def _write_feedback(self, student: str, sid: str, assignment: str,
-                        target: str | os.PathLike[str], rows: list[Row]) -> None:
-        """The student's page from the autograded notebook (see `autograder.feedback`)."""
+    def _autograded(self, sid: str, assignment: str) -> nbformat.NotebookNode | None:
+        """nbgrader's autograded notebook of this submission, None if it cannot be read (the
+        rows alone still make a feedback page)."""
         graded = self.root / "autograded" / sid / assignment / f"{assignment}.ipynb"
         try:
-            nb = nbformat.read(graded, as_version=4)
-        except Exception:  # the rows alone still make a page
-            nb = None
-        write_feedback(Path(target), nb, student=student, assignment=assignment, rows=rows)
+            return nbformat.read(graded, as_version=4)
+        except Exception:
+            return None
 
 
 @dataclass(frozen=True)
@@ -252,10 +267,12 @@ def _grade_job(context: tuple[Grader, str | os.PathLike[str], Mapping[str, Any]]
             notebook = load_submission(submissions, job.student, job.assignment)
         sha = (notebook.sha256 if isinstance(notebook, Loaded)
                else fingerprint(submissions, job.student, job.assignment))
-        rows = grader.grade_one(job.student, job.assignment, notebook, job.feedback)
+        rows, autograded = grader.grade_one(job.student, job.assignment, notebook,
+                                            job.feedback)
     except Exception as error:
         rows = _failed_rows(job, f"{type(error).__name__}: {str(error)[:200]}")
-    return {"sha256": sha, "rows": [asdict(row) for row in rows]}
+        autograded = None
+    return {"sha256": sha, "rows": [asdict(row) for row in rows], "autograded": autograded}
 
 
 def _failed_rows(job: Job, reason: str) -> list[Row]:
@@ -311,10 +328,11 @@ def _new_scratch(out: str | os.PathLike[str]) -> Path:
     return scratch
 
 
-def _rows_of(job: Job, result: dict[str, Any] | JobFailed) -> tuple[list[Row], str]:
+def _rows_of(job: Job, result: dict[str, Any] | JobFailed) -> tuple[list[Row], str, str | None]:
+    """(rows, notebook hash, autograded notebook text or None) of a job's result."""
     if isinstance(result, JobFailed):
-        return _failed_rows(job, result.message), "unknown"
-    return [Row(**row) for row in result["rows"]], result["sha256"]
+        return _failed_rows(job, result.message), "unknown", None
+    return [Row(**row) for row in result["rows"]], result["sha256"], result.get("autograded")
 
 
 def _canary_problems(assignment: str, rows: Iterable[Row]) -> list[str]:
@@ -335,7 +353,7 @@ def run_canary(executor: Executor, setup_args: Sequence[Any], chosen: Iterable[s
     problems = []
     with closing(executor.run(_setup_worker, setup_args, _grade_job, jobs)) as results:
         for job, result in results:
-            rows, _ = _rows_of(job, result)
+            rows, _, _ = _rows_of(job, result)
             problems += _canary_problems(job.assignment, rows)
     if problems:
         raise CanaryFailed(
@@ -370,7 +388,7 @@ def grade(submissions: str | os.PathLike[str], out: str | os.PathLike[str], *,
             return _grade_class(submissions, out, students, chosen, seed, scratch, settings,
                                 timeout=timeout, notebook_timeout=notebook_timeout,
                                 executor=executor or LocalExecutor(jobs), progress=progress,
-                                canary_source=canary_source)
+                                canary_source=canary_source, log=log)
         except BaseException:
             kill_kernels()  # kernels this process started itself (one job at a time)
             raise
@@ -381,7 +399,8 @@ def grade(submissions: str | os.PathLike[str], out: str | os.PathLike[str], *,
 def _grade_class(submissions: str | os.PathLike[str], out: Path, students: list[str],
                  chosen: list[str], seed: int, scratch: Path, settings: dict[str, Any], *,
                  timeout: int, notebook_timeout: int, executor: Executor, progress: bool,
-                 canary_source: str | os.PathLike[str] | None) -> list[Row]:
+                 canary_source: str | os.PathLike[str] | None,
+                 log: Callable[[str], object]) -> list[Row]:
     pairs = [(s, a) for s in students for a in chosen]
     fingerprints = {pair: fingerprint(submissions, *pair) for pair in pairs}
     done = {}
@@ -407,14 +426,18 @@ def _grade_class(submissions: str | os.PathLike[str], out: Path, students: list[
     bar.update(len(done))
     with closing(executor.run(_setup_worker, setup_args, _grade_job, todo)) as results:
         for job, result in results:
-            rows, sha = _rows_of(job, result)
+            rows, sha, autograded = _rows_of(job, result)
+            write_autograded(out, job.student, job.assignment, autograded)
             save_record(out, job.student, job.assignment, sha, seed, rows)
             done[(job.student, job.assignment)] = rows
             bar.update(1)
     bar.close()
     all_rows = [row for pair in pairs for row in done[pair]]
     write_csv(out / "grades.csv", all_rows)
-    write_gradebook(out, template_grader.api.coursedir.db_url, all_rows)
+    write_course(out, chosen)
+    carried = write_gradebook(out, template_grader.api.coursedir.db_url, all_rows)
+    if carried_line(carried):
+        log(carried_line(carried))
     return all_rows
 
 
@@ -431,34 +454,6 @@ def summary(rows: Sequence[Row]) -> str:
         lines.append(f"{assignment}: {len(students)} students, mean {sum(scores)/len(scores):.2f}"
                      f" / {total:g}; problems: {issues}")
     return "\n".join(lines)
-
-
-def write_gradebook(out: str | os.PathLike[str], template_db_url: str, rows: Iterable[Row]) -> None:
-    """OUT/gradebook.db: nbgrader's gradebook of the whole class, written by this process alone.
-
-    Workers grade in scratch gradebooks of their own; this one is rebuilt from the
-    records at the end of every run, so it never sees concurrent writers and always
-    matches grades.csv (it can be opened with nbgrader's formgrader or `nbgrader export`).
-    """
-    from nbgrader.api import Gradebook
-
-    target = Path(out) / "gradebook.db"
-    building = Path(out) / ".gradebook.db.tmp"
-    shutil.copyfile(template_db_url.removeprefix("sqlite:///"), building)
-    with Gradebook(f"sqlite:///{building}") as gradebook:
-        for row in rows:
-            gradebook.update_or_create_student(row.student_id)
-            try:
-                grade = gradebook.find_grade(row.grade_id, row.assignment, row.assignment,
-                                             row.student_id)
-            except Exception:  # nbgrader's MissingEntry: no submission yet
-                gradebook.update_or_create_submission(row.assignment, row.student_id)
-                grade = gradebook.find_grade(row.grade_id, row.assignment, row.assignment,
-                                             row.student_id)
-            grade.auto_score = row.score
-            grade.needs_manual_grade = False
-        gradebook.db.commit()
-    building.replace(target)
 
 
 def _progress(total: int, enabled: bool) -> tqdm:

@@ -14,17 +14,9 @@ Screenshots of each notebook go to `test-artifacts/browser/` (or $COURSE_TEST_AR
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -34,67 +26,18 @@ from playwright.sync_api import Page, sync_playwright
 from autograder.course import assignments
 from autograder.release import DEMO_MARKER
 from course_lib.failures import WIDTH
+from tests.browser import ARTIFACTS_ROOT, CHROMIUM_ARGS, get, make_jupyterlab
 from tests.helpers import REPO, solution_sources, student_version, with_solutions
 
 ASSIGNMENTS = assignments()
 UNTOUCHED = "04_softmax_vs_hardmax"
-ARTIFACTS = Path(os.environ.get("COURSE_TEST_ARTIFACTS", REPO / "test-artifacts")) / "browser"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+ARTIFACTS = ARTIFACTS_ROOT / "browser"
 WIDGET = "application/vnd.jupyter.widget-view+json"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, b""
-    except OSError:  # not listening yet
-        return 0, b""
 
 
 def _write(nb: nbformat.NotebookNode, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
-
-
-@contextlib.contextmanager
-def _make_jupyterlab(target: str, folder: Path, *make_args: str, extra: str = ""):
-    """`make <target>` serving JupyterLab headless on a free port, its settings and
-    workspaces in `folder`, the output in `folder/lab.log`; yields its base URL and stops
-    the whole process group at the end."""
-    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(folder / "settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(folder / "workspaces")}
-    env.pop("JUPYTER_CONFIG_DIR", None)
-    port = _free_port()
-    args = (f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} "
-            f"--ServerApp.port_retries=0 --IdentityProvider.token= {extra}")
-    with (folder / "lab.log").open("wb") as log:
-        proc = subprocess.Popen(["make", "-s", target, *make_args, f"LAB_ARGS={args}"],
-                                cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 120
-            while _get(f"{base}/api/status")[0] != 200:
-                assert proc.poll() is None, (folder / "lab.log").read_text()[-3000:]
-                assert time.monotonic() < deadline, "JupyterLab did not start in 120 s"
-                time.sleep(0.5)
-            yield base
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +57,7 @@ def lab(tmp_path_factory):
     settings = root / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
-    with _make_jupyterlab("lab", root, f"LAB_DIR={served}",
+    with make_jupyterlab("lab", root, f"LAB_DIR={served}",
                           extra="--LabApp.expose_app_in_browser=True") as base:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         with sync_playwright() as playwright:
@@ -287,7 +230,7 @@ def test_the_student_sees_only_the_students_tools(lab):
     assert [c for c in commands if c.startswith("nbgrader:")] == [] or all(
         "validate" in c for c in commands if c.startswith("nbgrader:")), commands
     for url in ("/formgrader", "/assignments", "/courses", "/create_assignment"):
-        assert _get(lab["base"] + url)[0] == 404, url
+        assert get(lab["base"] + url)[0] == 404, url
 
     # Validate's success says the grader runs more cases than the notebook's checks
     toolbar.get_by_text("Validate", exact=True).click()
@@ -302,8 +245,8 @@ def test_the_student_sees_only_the_students_tools(lab):
 
 def test_make_instructor_serves_nbgraders_instructor_tools(tmp_path):
     """`make instructor`: the same JupyterLab with Formgrader, on the course folder."""
-    with _make_jupyterlab("instructor", tmp_path) as base:
-        assert _get(f"{base}/formgrader")[0] == 200
-        status, body = _get(f"{base}/api/contents/source")
+    with make_jupyterlab("instructor", tmp_path) as base:
+        assert get(f"{base}/formgrader")[0] == 200
+        status, body = get(f"{base}/api/contents/source")
         assert status == 200 and {i["name"] for i in json.loads(body)["content"]} >= set(
             ASSIGNMENTS)
