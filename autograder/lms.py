@@ -250,6 +250,7 @@ def _roster_rows(totals: Totals, roster: Mapping[str, Mapping[str, str]] | None,
     """Each student's roster row ({} without a roster); GradingError names missing ones."""
     if roster is None:
         return {s: {} for s in totals.students}
+    roster = {neutralise(k): v for k, v in roster.items()}  # as grades.csv writes the ids
     missing = [s for s in totals.students if s not in roster]
     if missing:
         raise GradingError(f"the roster {roster_path} has no row for {len(missing)} "
