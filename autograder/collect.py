@@ -18,8 +18,9 @@ Names, as the LMSs write them:
   the default since Moodle 3.1) or the same prefix glued to the file name (older). The
   participant id differs per assignment, so the student id is the full name, which is the
   same in every assignment's download; two students of one name in one download are not
-  collected (`ambiguous_name`). Moodle's grade import cannot match a full name: export a
-  Moodle class with a roster (see `autograder.lms`).
+  collected (`ambiguous_name`); blind marking names everyone "Participant" (`anonymous`).
+  Moodle's grade import cannot match a full name: export a Moodle class with a roster (see
+  `autograder.lms`).
 
 The download is untrusted. Nothing is extracted but notebooks, read through size limits
 (each member and in total); names that climb out (`..`, absolute), symbolic links, names
@@ -58,6 +59,9 @@ CANVAS_ANONYMOUS = re.compile(r"(?:LATE_)?anon_(?P<anonymous>[A-Za-z0-9]+)_(?P<a
 MOODLE_FOLDER = re.compile(r"(?P<name>[^_/]*)_(?P<participant>\d+)_assignsubmission_"
                            r"(?P<plugin>[a-z0-9]+)_(?P<file>.*)")
 
+MOODLE_BLIND = "Participant"
+"""The name Moodle (in English) gives every student of a blind-marked assignment."""
+
 STATUSES = {
     "collected": "written to SUBMISSIONS",
     "unchanged": "the same notebook is already in SUBMISSIONS",
@@ -69,7 +73,7 @@ STATUSES = {
     "several_notebooks": "the student has more than one notebook in the download",
     "unrecognised_name": "the name is not one the LMS writes",
     "ambiguous_name": "two students of the same name in one Moodle download",
-    "anonymous": "Canvas anonymous grading: no student id to collect under",
+    "anonymous": "anonymous grading (Canvas) or blind marking (Moodle): no student id",
     "invalid_student_id": "the student id is not one SUBMISSIONS can hold",
     "unsafe_path": "a name that climbs out of the download, or a link in SUBMISSIONS",
     "symlink": "a symbolic link",
@@ -156,6 +160,9 @@ def collect(download: str | os.PathLike[str], submissions: str | os.PathLike[str
         except (zipfile.BadZipFile, OSError) as error:
             raise GradingError(f"{download} is not a zip file ({error}); give the LMS's "
                                "download as it came, or the folder it unzips to") from None
+        except UnicodeDecodeError:
+            raise GradingError(f"{download} is a damaged zip: an entry says its name is UTF-8 "
+                               "and it is not; download it again from the LMS") from None
         members = list(_zip_members(opened))
     else:
         raise GradingError(f"{download} does not exist; give the LMS's zip of the "
@@ -250,7 +257,7 @@ def _classify(members: Sequence[_Member]) -> None:
                 and len(by_name.get(member.student or "", ())) > 1):
             member.status, member.message = "ambiguous_name", (
                 f"{len(by_name[member.student or ''])} Moodle participants are named "
-                f"{member.student!r} (or grading is blind); add their notebooks by hand")
+                f"{member.student!r}; add their notebooks by hand")
 
 
 def _name_student(member: _Member, parts: list[str]) -> None:
@@ -262,6 +269,11 @@ def _name_student(member: _Member, parts: list[str]) -> None:
             member.student = found["name"].strip()
             member.moodle_participant = found["participant"]
             member.file = "/".join(p for p in rest if p)
+            if member.student == MOODLE_BLIND:
+                member.status, member.message = "anonymous", (
+                    "Moodle's blind marking hides the student; download again once the "
+                    "identities are revealed")
+                return
             break
     else:
         last = parts[-1] if parts else ""

@@ -140,6 +140,7 @@ MOODLE_BAD = {
     ".hidden_7890123_assignsubmission_file_/a.ipynb": "invalid_student_id",
     "Jane Doe_1234567_assignsubmission_file_/../../up.ipynb": "unsafe_path",
     "Jane Doe_1234567_assignsubmission_file_/": "folder",
+    "Participant_8901234_assignsubmission_file_/a.ipynb": "anonymous",
 }
 
 
@@ -215,6 +216,10 @@ def test_refusals(canvas_zip, tmp_path):
         collect(tmp_path / "plain.txt", tmp_path / "subs", assignment=ASSIGNMENT)
     with pytest.raises(GradingError, match="is not a folder"):
         collect(canvas_zip, tmp_path / "plain.txt", assignment=ASSIGNMENT)
+    damaged = _zip(tmp_path / "damaged.zip", [("doeé_1_2_x.ipynb", SOLVED)])  # flagged UTF-8
+    damaged.write_bytes(damaged.read_bytes().replace("doeé".encode(), b"doe\xe9X"))
+    with pytest.raises(GradingError, match="damaged zip: an entry says its name is UTF-8"):
+        collect(damaged, tmp_path / "subs", assignment=ASSIGNMENT)
     proc = subprocess.run([sys.executable, "-m", "autograder", "collect", str(canvas_zip),
                            "--assignment", "hw9", "--into", str(tmp_path / "subs")],
                           capture_output=True, text=True, cwd=REPO_DIR)

@@ -165,9 +165,11 @@ def test_default_destination_and_refusals(graded_class, tmp_path):
         export_grades(out, "csv", out / "export")
     with pytest.raises(GradingError, match="unknown format 'blackboard'; choose one of canvas"):
         export_grades(out, "blackboard")
+    (tmp_path / "empty").mkdir()
     with pytest.raises(GradingError, match="has no grades.csv; run `python -m autograder grade"):
-        export_grades(tmp_path / "export-only", "csv", tmp_path / "x.csv") if (
-            tmp_path / "export-only").mkdir() is None else None
+        export_grades(tmp_path / "empty", "csv", tmp_path / "x.csv")
+    with pytest.raises(GradingError, match="is not a folder; give the folder `grade --out`"):
+        export_grades(tmp_path / "nowhere", "csv", tmp_path / "x.csv")
     assert _digest(out) == before
     proc = subprocess.run([sys.executable, "-m", "autograder", "export", str(out), "--format",
                            "canvas", "--to", str(out / "grades.csv")],
