@@ -35,6 +35,7 @@ from autograder.course import graded_cells
 from autograder.exercises import ASSIGNMENTS
 from autograder.export import CSV_COLUMNS, neutralise
 from autograder.records import atomic_write
+from autograder.review import AUTOGRADED, NBGRADER_FEEDBACK
 from autograder.submissions import GradingError
 
 FORMATS = ("canvas", "moodle", "csv")
@@ -84,8 +85,12 @@ CSV_HEADER = ("student_id",)
 
 CSV_TRAILER = ("total", "comments")
 
-PROTECTED = ("grades.csv", "gradebook.db")
-PROTECTED_FOLDERS = (".results", "feedback")
+PROTECTED = ("grades.csv", "gradebook.db", "nbgrader_config.py")
+"""Files of a graded folder that `grade` wrote and the export never replaces."""
+
+PROTECTED_FOLDERS = (".results", "feedback", AUTOGRADED, NBGRADER_FEEDBACK, "source")
+"""Folders of a graded folder the export never writes into (records, feedback pages, and
+the course directory Formgrader reads, see `autograder.review`)."""
 
 
 @dataclass
@@ -349,7 +354,8 @@ def check_destination(out: str | os.PathLike[str], dest: str | os.PathLike[str])
 
     Parameters: `out`, the graded folder; `dest`, the file to write. Refused: OUT/grades.csv,
     OUT/gradebook.db, anything under OUT/.results or OUT/feedback (compared resolved, so a
-    symlink to them is refused too), and an existing folder. Returns `dest` as a Path.
+    symlink to them is refused too), the course directory Formgrader reads (PROTECTED,
+    PROTECTED_FOLDERS), and an existing folder. Returns `dest` as a Path.
     """
     path, folder = Path(dest), Path(out).resolve()
     target = path.resolve()

@@ -28,6 +28,8 @@ from autograder.lms import (
     FORMATS,
     MOODLE_FEEDBACK,
     MOODLE_HEADER,
+    PROTECTED,
+    PROTECTED_FOLDERS,
     export_grades,
 )
 from autograder.records import Row
@@ -157,8 +159,9 @@ def test_default_destination_and_refusals(graded_class, tmp_path):
     for fmt in FORMATS:
         assert export_grades(out, fmt) == out / "export" / f"{fmt}.csv"
     (tmp_path / "link.csv").symlink_to(out / "grades.csv")
-    for dest in (out / "grades.csv", out / "gradebook.db", out / ".results" / "x.csv",
-                 out / "feedback" / "x.csv", out / "feedback", tmp_path / "link.csv"):
+    protected = [out / name for name in PROTECTED] + [out / name / "x.csv"
+                                                      for name in PROTECTED_FOLDERS]
+    for dest in (*protected, out / "feedback", tmp_path / "link.csv"):
         with pytest.raises(GradingError, match="refusing to write .*; choose another --to"):
             export_grades(out, "canvas", dest)
     with pytest.raises(GradingError, match="is a folder; give --to a file name"):
