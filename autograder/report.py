@@ -349,7 +349,7 @@ def _pyplot():
 
 def _png(fig) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight",
+    fig.savefig(buffer, format="png", dpi=FIGURE_DPI,
                 metadata={"Software": None})
     return buffer.getvalue()
 
@@ -388,13 +388,15 @@ def _questions_figure(plt, a: AssignmentStats) -> bytes:
     y = np.arange(n)
     mean_share = [100 * q.mean / q.points if q.points else 0 for q in a.questions]
     full_share = [100 * q.full_share for q in a.questions]
-    ax.barh(y - 0.2, mean_share, height=0.4, color=COLOURS["score"],
-            label="mean score (% of the question's points)")
-    ax.barh(y + 0.2, full_share, height=0.4, color=COLOURS["full"],
-            label="full marks (% of students)")
+    for bars in (ax.barh(y - 0.2, mean_share, height=0.4, color=COLOURS["score"],
+                         label="mean score (% of the question's points)"),
+                 ax.barh(y + 0.2, full_share, height=0.4, color=COLOURS["full"],
+                         label="full marks (% of students)")):
+        ax.bar_label(bars, fmt="%.0f%%", padding=3, fontsize=10)
     ax.set_yticks(y, [_mpl_text(q.grade_id) for q in a.questions])
     ax.invert_yaxis()
-    ax.set_xlim(0, 100)
+    ax.set_xlim(0, 108)
+    ax.set_xticks(range(0, 101, 20))
     ax.set_xlabel("percent (%)")
     ax.set_title(_mpl_text(f"{a.assignment}: per question, {len(a.graded)} graded students"))
     fig.legend(loc="outside lower center", ncol=2, frameon=False)
@@ -406,6 +408,8 @@ def _questions_figure(plt, a: AssignmentStats) -> bytes:
 
 
 def _correlation_figure(plt, a: AssignmentStats) -> bytes:
+    from matplotlib.patches import Patch
+
     n = len(a.questions)
     fig, ax = plt.subplots(figsize=(FIGURE_WIDTH_IN, 1.6 + 0.45 * max(n, 1)),
                            layout="constrained")
@@ -417,15 +421,18 @@ def _correlation_figure(plt, a: AssignmentStats) -> bytes:
         if q.correlation is None:
             ax.text(0.01, i, "undefined: every student the same score", va="center",
                     fontsize=11, color=COLOURS["flag"])
-    ax.axvline(DISCRIMINATION_THRESHOLD, color="#222222", linestyle="--", linewidth=1.5,
-               label=f"threshold {DISCRIMINATION_THRESHOLD}")
+    line = ax.axvline(DISCRIMINATION_THRESHOLD, color="#222222", linestyle="--",
+                      linewidth=1.5, label=f"threshold {DISCRIMINATION_THRESHOLD}")
     ax.axvline(0, color="#888888", linewidth=1)
     ax.set_yticks(y, [_mpl_text(q.grade_id) for q in a.questions])
     ax.invert_yaxis()
     ax.set_xlim(min(-0.2, min(values, default=0) - 0.05), 1)
     ax.set_xlabel("corrected item-total correlation (Pearson r, no unit)")
     ax.set_title(_mpl_text(f"{a.assignment}: how well each question discriminates"))
-    fig.legend(loc="outside lower center", frameon=False)
+    fig.legend(handles=[line, Patch(color=COLOURS["good"], label="discriminates"),
+                        Patch(color=COLOURS["flag"],
+                              label="flagged: below the threshold or undefined")],
+               loc="outside lower center", ncol=3, frameon=False)
     ax.grid(axis="x", alpha=0.3)
     try:
         return _png(fig)
@@ -500,7 +507,7 @@ def _summary_html(stats: ClassStatistics, csv_path: Path) -> str:
         f'<p class="lead">{len(stats.assignments)} assignments, {stats.students} students, '
         f"{stats.submissions} submissions; grades.csv of "
         f"{stamp:%Y-%m-%d %H:%M} UTC.</p>"
-        '<table><tr><th>assignment</th><th class="num">students</th>'
+        '<table class="summary"><tr><th>assignment</th><th class="num">students</th>'
         '<th class="num">submitted</th><th class="num">graded</th>'
         '<th class="num">mean total</th><th class="num">median</th>'
         '<th class="num">questions flagged</th></tr>'
@@ -513,7 +520,8 @@ def _summary_html(stats: ClassStatistics, csv_path: Path) -> str:
 
 def _assignment_html(a: AssignmentStats, figures: dict[str, bytes]) -> str:
     name = _e(a.assignment)
-    parts = [f'<h2 id="{_anchor(a.assignment)}">{name}</h2>',
+    parts = [f'<section class="assignment" data-assignment="{name}">'
+             f'<h2 id="{_anchor(a.assignment)}">{name}</h2>',
              f'<p class="lead">{a.students} students in grades.csv, {a.submitted} submitted, '
              f"{len(a.graded)} graded.</p>",
              "<h3>Totals</h3>",
@@ -523,7 +531,7 @@ def _assignment_html(a: AssignmentStats, figures: dict[str, bytes]) -> str:
              "<h3>Questions</h3>",
              _figure(figures["questions"], f"mean score and full marks per question of "
                                            f"{a.assignment}"),
-             '<table class="wide"><tr><th>question (notebook order)</th>'
+             '<table class="wide questions"><tr><th>question (notebook order)</th>'
              '<th class="num">points</th><th class="num">mean score</th>'
              '<th class="num">mean (% of points)</th><th class="num">full marks</th></tr>']
     for q in a.questions:
@@ -538,7 +546,8 @@ def _assignment_html(a: AssignmentStats, figures: dict[str, bytes]) -> str:
         parts.append("<p>No named mistake in this assignment.</p>")
     for grade_id, mistakes in a.mistakes.items():
         parts.append(f"<h4>{_e(grade_id)}</h4>"
-                     '<table class="fixed"><colgroup><col style="width:24%"><col style="width:9%">'
+                     f'<table class="fixed mistakes" data-question="{_e(grade_id)}">'
+                     '<colgroup><col style="width:24%"><col style="width:9%">'
                      '<col></colgroup><tr><th>mistake</th><th class="num">students</th>'
                      "<th>hint the students were given</th></tr>")
         for m in mistakes:
@@ -553,7 +562,7 @@ def _assignment_html(a: AssignmentStats, figures: dict[str, bytes]) -> str:
     if not a.not_about_the_answer:
         parts.append("<p>Every row is a verdict on a student's answer.</p>")
     else:
-        parts.append('<table class="fixed"><colgroup><col style="width:20%">'
+        parts.append('<table class="fixed statuses"><colgroup><col style="width:20%">'
                      '<col style="width:9%"><col></colgroup>'
                      '<tr><th>status</th><th class="num">students</th>'
                      "<th>students affected</th></tr>")
@@ -561,7 +570,8 @@ def _assignment_html(a: AssignmentStats, figures: dict[str, bytes]) -> str:
             parts.append(
                 f'<tr><td class="id">{_e(status)}</td><td class="num">{len(students)}</td>'
                 f'<td><span class="note">{_e(NOT_ABOUT_THE_ANSWER[status])}.</span><br>'
-                f'<span class="id">{", ".join(_e(s) for s in students)}</span></td></tr>')
+                + ", ".join(f'<span class="id student">{_e(s)}</span>' for s in students)
+                + "</td></tr>")
         parts.append("</table>")
 
     parts.append("<h3>Which questions discriminate</h3>")
@@ -573,7 +583,8 @@ def _assignment_html(a: AssignmentStats, figures: dict[str, bytes]) -> str:
         "or undefined (every student the same score) is flagged: look at the question.</p>")
     parts.append(_figure(figures["discrimination"],
                          f"corrected item-total correlation per question of {a.assignment}"))
-    parts.append('<table class="wide"><tr><th>question</th><th class="num">correlation</th>'
+    parts.append('<table class="wide discrimination"><tr><th>question</th>'
+                 '<th class="num">correlation</th>'
                  "<th>reading</th></tr>")
     for q in a.questions:
         if q.correlation is None:
@@ -585,7 +596,7 @@ def _assignment_html(a: AssignmentStats, figures: dict[str, bytes]) -> str:
         value = "–" if q.correlation is None else f"{q.correlation:.2f}"
         parts.append(f'<tr{" class=flag" if q.flagged else ""}><td class="id">'
                      f'{_e(q.grade_id)}</td><td class="num">{value}</td><td>{reading}</td></tr>')
-    parts.append("</table>")
+    parts.append("</table></section>")
     return "".join(parts)
 
 
