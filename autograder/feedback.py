@@ -64,6 +64,9 @@ MAX_FORMULA = 1_000        # characters of one formula (bounds the search for it
 MAX_MARKDOWN_PAGE = 100_000  # characters of markdown
 MAX_HIGHLIGHT_PAGE = 80_000  # characters of coloured code (pygments: ~50,000 a second)
 MAX_FORMULAS_PAGE = 2_000    # formulas converted to MathML
+LONG_INLINE_FORMULA = 60     # TeX characters past which an inline formula scrolls in its box
+MISTAKE_PREFIX = "mistake: "
+"""Shown before a named mistake's id (grades.csv's `mistake`), to quote and to count."""
 HIDDEN_TESTS = re.compile(
     r"^[ \t]*### BEGIN HIDDEN TESTS.*?(?:^[ \t]*### END HIDDEN TESTS[^\n]*\n?|\Z)", re.S | re.M)
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
@@ -133,11 +136,21 @@ def _mathml(element: Element) -> str:
     if tag in ("mi", "mo") and len(text) > 1 and text.startswith("\\"):
         raise ValueError(f"unknown command {text}")
     inner = html.escape(_clean(text), quote=True)
-    for child in element:
+    children = list(element)
+    for position, child in enumerate(children):
+        following = children[position + 1] if position + 1 < len(children) else None
         inner += _mathml(child)
         if child.tail:
             inner += html.escape(_clean(html.unescape(child.tail)), quote=True)
+        elif _is_function_name(child) and following is not None and following.tag != "mo":
+            inner += '<mspace width="0.1667em"></mspace>'  # TeX's thin space: "log x"
     return f"<{tag}{attributes}>{inner}</{tag}>"
+
+
+def _is_function_name(element: Element) -> bool:
+    """Whether `element` is a function's name such as log or exp (an upright word)."""
+    text = element.text or ""
+    return element.tag == "mi" and len(text) > 1 and text.isalpha() and not len(element)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -190,8 +203,16 @@ def _formula(match: re.Match) -> tuple[str, bool] | None:
 
 
 def _math_html(tex: str, display: bool) -> str:
+    """A formula's MathML in a box that scrolls when the formula is wider than the page
+    (display formulas, and inline ones longer than LONG_INLINE_FORMULA), else its TeX."""
     converted = tex_to_mathml(tex.strip(), display)
-    return converted if converted is not None else _tex_code(tex, display)
+    if converted is None:
+        return _tex_code(tex, display)
+    if display:
+        return f'<span class="math-display">{converted}</span>'
+    if len(tex) > LONG_INLINE_FORMULA:
+        return f'<span class="math-long">{converted}</span>'
+    return converted
 
 
 def _tex_code(tex: str, display: bool) -> str:
@@ -268,7 +289,10 @@ def _markdown(source: str, attachments: Mapping[str, Any], render: mistune.Markd
 
     text = _MATH_OR_CODE.sub(take, _clean(source))
     render.renderer.attachments = attachments if isinstance(attachments, Mapping) else {}
-    rendered = render(text)
+    # a table wider than the page scrolls in its own box (raw HTML is escaped: every
+    # <table> here is one mistune made)
+    rendered = render(text).replace("<table>", '<div class="table-box"><table>').replace(
+        "</table>", "</table></div>")
     return re.sub(token + r"(\d+)z", lambda m: formulas[int(m[1])], rendered)
 
 
@@ -380,17 +404,39 @@ def _grade_id(cell: Any) -> str | None:
     return None
 
 
-def _verdict(row: Any, anchor: str | None = None) -> str:
+def _verdict(row: Any, anchor: str | None = None, assignment: str = "") -> str:
+    """The box of one grade row: points, check, status, then the mistake's id and the
+    message (with the mistake's hint when the message does not already hold it)."""
     score, points = _number(_field(row, "score")), _number(_field(row, "max_score"))
     status = str(_field(row, "status"))
     kind = "ok" if status == "ok" and score >= points else ("partial" if score > 0 else "failed")
     anchor_attr = f' id="{anchor}"' if anchor else ""
     message = str(_field(row, "message") or "")
-    return (f'<div class="verdict {kind}"{anchor_attr}><div class="verdict-head">'
-            f'<strong>{score:g} / {points:g}</strong> <code>{_visible(_field(row, "grade_id"))}'
-            f'</code> <span class="status">{_visible(status)}</span></div>'
-            + (f'<div class="message">{_truncated(message)}</div>' if message else "")
-            + "</div>")
+    mistake = str(_field(row, "mistake") or "")
+    parts = [f'<div class="verdict {kind}"{anchor_attr}><div class="verdict-head">'
+             f'<strong>{score:g} / {points:g}</strong> <code>{_visible(_field(row, "grade_id"))}'
+             f'</code> <span class="status">{_visible(status)}</span>']
+    if mistake:
+        parts.append(f' <code class="mistake">{MISTAKE_PREFIX}{_visible(mistake)}</code>')
+    parts.append("</div>")
+    if message:
+        parts.append(f'<div class="message">{_truncated(message)}</div>')
+    hint = _hint(assignment, str(_field(row, "grade_id")), mistake) if mistake else None
+    if hint and hint not in message:
+        parts.append(f'<div class="message hint">{_esc(hint)}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _hint(assignment: str, grade_id: str, mistake: str) -> str | None:
+    """The declared hint of named `mistake` of a check, None when the course declares none."""
+    from autograder.exercises import ASSIGNMENTS, exercises  # the course's declarations
+
+    if assignment not in ASSIGNMENTS:
+        return None
+    exercise = exercises(assignment).get(grade_id)
+    hint = getattr(exercise, "mistakes", {}).get(mistake) if exercise is not None else None
+    return hint if isinstance(hint, str) else None
 
 
 _LEXER = PythonLexer()
@@ -410,9 +456,10 @@ def _code(source: str, budget: _Budget) -> str:
     return _code_html(source)
 
 
-def _cell(cell: Any, render: mistune.Markdown, graded: Mapping[str, tuple[str, Any]],
+def _cell(cell: Any, render: mistune.Markdown, graded: Mapping[str, str],
           budget: _Budget) -> str:
-    """HTML of one cell, spending from the page's formatting `budget`."""
+    """HTML of one cell, spending from the page's formatting `budget`; a graded test cell
+    (its grade_id in `graded`) is followed by its verdict box, `graded[grade_id]`."""
     if not isinstance(cell, Mapping):
         return '<div class="note">an unreadable cell</div>'
     kind = cell.get("cell_type")
@@ -433,10 +480,9 @@ def _cell(cell: Any, render: mistune.Markdown, graded: Mapping[str, tuple[str, A
         return f'<div class="cell raw"><pre>{_esc(source)}</pre></div>'
     grade_id = _grade_id(cell)
     if grade_id in graded:
-        anchor, row = graded[grade_id]
         source = source.rstrip() + "\n"
         return (f'<div class="cell code test"><pre class="source">{_code(source, budget)}</pre>'
-                f'{_verdict(row, anchor)}</div>')
+                f'{graded[grade_id]}</div>')
     outputs = cell.get("outputs") or []
     if ran_hidden_tests:
         outputs = []
@@ -452,7 +498,8 @@ _PYGMENTS_CSS = HtmlFormatter().get_style_defs(".source")
 _CSS = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d1d1f;
        margin: 0; background: #f6f6f4; }
-main { max-width: 1000px; margin: 0 auto; padding: 1.5em 2em 4em; background: #fff; }
+main { max-width: 1000px; margin: 0 auto; padding: 1.5em 2em 4em; background: #fff;
+       overflow-wrap: anywhere; }
 h1 { font-size: 1.6em; margin: 0 0 .3em; overflow-wrap: anywhere; }
 .total { font-size: 1.25em; margin: .2em 0 1em; }
 .note { color: #6b6b6b; font-style: italic; font-size: .9em; }
@@ -462,27 +509,37 @@ table.toc td, table.toc th { border-bottom: 1px solid #ddd; padding: .35em .5em;
 table.toc .points, table.toc .status { white-space: nowrap; overflow-wrap: normal; }
 table.toc td.points { text-align: right; }
 .cell { margin: .8em 0; overflow-wrap: anywhere; unicode-bidi: isolate; }
+.table-box { max-width: 100%; overflow-x: auto; margin: .5em 0; }
 .cell.markdown table { border-collapse: collapse; }
 .cell.markdown td, .cell.markdown th { border: 1px solid #ccc; padding: .2em .5em; }
-pre { font: 13px/1.45 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; margin: 0; }
+pre { font: 13px/1.45 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; margin: 0;
+      white-space: pre-wrap; overflow-wrap: anywhere; }
 pre.source { background: #f5f7fa; border: 1px solid #e1e4e8; border-radius: 4px; padding: .6em .8em;
-       overflow-x: auto; }
+       white-space: pre; overflow-wrap: normal; overflow-x: auto; }
 pre.output, pre.md-code { white-space: pre-wrap; overflow-wrap: anywhere; padding: .4em .8em; }
 pre.md-code { background: #f5f7fa; }
 pre.stderr { background: #fff5f5; }
 pre.error { background: #fdecea; color: #8a1c1c; }
 details { margin: 0 .8em; }
-.output.image img { max-width: 100%; height: auto; }
+img { max-width: 100%; height: auto; }
 .url { color: #555; font-size: .9em; overflow-wrap: anywhere; }
 .link { text-decoration: underline dotted; }
 code.tex { background: #fff8e1; }
-math[display="block"] { margin: .6em 0; }
+math { font-family: "STIX Two Math", "Cambria Math", "Latin Modern Math", "DejaVu Math TeX Gyre",
+       math; }
+.math-display { display: block; max-width: 100%; overflow-x: auto; overflow-y: hidden;
+       padding: .3em 0; }
+.math-long { display: inline-block; max-width: 100%; overflow-x: auto; overflow-y: hidden;
+       vertical-align: middle; }
 .verdict { border: 1px solid; border-left-width: 6px; border-radius: 4px; padding: .5em .8em;
        margin: .4em 0 1.2em; }
 .verdict.ok { border-color: #2e7d32; background: #edf7ee; }
 .verdict.partial { border-color: #b26a00; background: #fff6e5; }
 .verdict.failed { border-color: #c62828; background: #fdecea; }
 .verdict .status { font-family: ui-monospace, monospace; font-size: .9em; }
+.verdict code.mistake { background: #fff; border: 1px solid currentColor; border-radius: 3px;
+       padding: 0 .3em; overflow-wrap: anywhere; }
+.verdict .hint { font-style: italic; }
 .verdict .message { white-space: pre-wrap; overflow-wrap: anywhere; margin-top: .3em; }
 """
 
@@ -504,17 +561,31 @@ def _header(student: str, assignment: str, rows: list) -> tuple[str, str]:
     return title, head
 
 
-def _toc(rows: list, anchors: Mapping[int, str], descriptions: Mapping[int, str]) -> str:
+def _readable(grade_id: str) -> str:
+    """'backward reset' for 'test_backward_reset'."""
+    words = re.sub(r"^test_?", "", grade_id).replace("_", " ").strip()
+    return words or grade_id
+
+
+def _anchor(index: int) -> str:
+    """The id of the verdict box of row `index` (0-based), which the contents link to."""
+    return f"check-{index + 1}"
+
+
+def _toc(rows: list, descriptions: Mapping[int, str], missing: frozenset[int] = frozenset()
+         ) -> str:
+    """The table of contents: per row a link to its verdict box, named by its grade_id and
+    what it checks (the grade_id's words when nothing says), its points and status; rows
+    in `missing` are noted as checks not found in the notebook."""
     lines = []
     for index, row in enumerate(rows):
-        name = f"<code>{_visible(_field(row, 'grade_id'))}</code>"
-        if index in anchors:
-            name = f'<a href="#{anchors[index]}">{name}</a>'
-        else:
-            name += ' <span class="note">(cell not found in the notebook)</span>'
-        what = descriptions.get(index, "")
+        grade_id = str(_field(row, "grade_id"))
+        what = descriptions.get(index) or _readable(grade_id)
+        name = f'<a href="#{_anchor(index)}"><code>{_visible(grade_id)}</code></a>: {_esc(what)}'
+        if index in missing:
+            name += ' <span class="note">(not found in your notebook)</span>'
         lines.append(
-            f"<tr><td>{name}{': ' + _esc(what) if what else ''}</td>"
+            f"<tr><td>{name}</td>"
             f'<td class="points">{_number(_field(row, "score")):g} / '
             f'{_number(_field(row, "max_score")):g}</td>'
             f'<td class="status">{_visible(_field(row, "status"))}</td></tr>')
@@ -525,8 +596,12 @@ def _toc(rows: list, anchors: Mapping[int, str], descriptions: Mapping[int, str]
 
 def _rows_only(student: str, assignment: str, rows: list, reason: str) -> str:
     title, head = _header(student, assignment, rows)
-    boxes = "".join(_verdict(row) for row in rows)
-    body = f'{head}<p class="note">{_esc(reason)}</p>{_toc(rows, {}, {})}{boxes}'
+    boxes = "".join(_verdict(row, _anchor(index), assignment) for index, row in enumerate(rows))
+    described = _master_descriptions(assignment)
+    descriptions = {index: described[str(_field(row, "grade_id"))]
+                    for index, row in enumerate(rows)
+                    if described.get(str(_field(row, "grade_id")))}
+    body = f'{head}<p class="note">{_esc(reason)}</p>{_toc(rows, descriptions)}{boxes}'
     try:
         return _page(title, _inert(body))
     except ValueError:  # never expected: every field is escaped
@@ -534,23 +609,58 @@ def _rows_only(student: str, assignment: str, rows: list, reason: str) -> str:
                      "course's grade list.</p>")
 
 
-def _notebook_body(nb: Any, rows: list) -> tuple[str, dict[int, str], dict[int, str]]:
+def _master_descriptions(assignment: str) -> dict[str, str]:
+    """{grade_id: what it checks} of the master's test cells ({} for no known assignment)."""
+    from autograder.course import assignments, master_path  # where the masters are
+
+    if assignment not in assignments():
+        return {}
+    path = master_path(assignment)
+    try:
+        version = path.stat().st_mtime_ns
+    except OSError:
+        return {}
+    return dict(_described_cells(str(path), version))
+
+
+@functools.lru_cache(maxsize=16)
+def _described_cells(path: str, mtime_ns: int) -> tuple[tuple[str, str], ...]:
+    """((grade_id, description), ...) of a notebook's test cells (read once per version)."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # a master that cannot be read only costs the descriptions
+        return ()
+    found = []
+    for cell in nb.cells:
+        grade_id = _grade_id(cell)
+        if grade_id:
+            found.append((grade_id, _description(HIDDEN_TESTS.sub("", _clean(cell.source)),
+                                                 grade_id)))
+    return tuple(found)
+
+
+def _notebook_body(nb: Any, rows: list,
+                   assignment: str) -> tuple[str, dict[int, str], dict[int, str]]:
     cells = nb.get("cells") if isinstance(nb, Mapping) else None
     if not isinstance(cells, list):
         raise ValueError("the notebook has no list of cells")
     index_of = {}
     for index, row in enumerate(rows):
         index_of.setdefault(str(_field(row, "grade_id")), index)
-    graded: dict[str, tuple[str, Any]] = {}
+    graded: dict[str, str] = {}
     anchors: dict[int, str] = {}
-    descriptions: dict[int, str] = {}
+    described = _master_descriptions(assignment)
+    descriptions = {index: described[grade_id] for grade_id, index in index_of.items()
+                    if described.get(grade_id)}
     for cell in cells:
         grade_id = _grade_id(cell)
         if grade_id in index_of and grade_id not in graded:
             index = index_of[grade_id]
-            anchors[index] = f"check-{index + 1}"
-            graded[grade_id] = (anchors[index], rows[index])
-            descriptions[index] = _description(_clean(cell.get("source", "")), grade_id)
+            anchors[index] = _anchor(index)
+            graded[grade_id] = _verdict(rows[index], anchors[index], assignment)
+            own = _description(HIDDEN_TESTS.sub("", _clean(cell.get("source", ""))), grade_id)
+            if own:
+                descriptions[index] = own
     render = _markdown_parser()
     parts = []
     budget = _Budget()
@@ -579,12 +689,14 @@ def render_feedback(nb: nbformat.NotebookNode | None, *, student: str, assignmen
                           "Your notebook could not be graded, so it is not shown here; "
                           "the reason is in the message of each check below.")
     try:
-        notebook, anchors, descriptions = _notebook_body(nb, rows)
-        missing = "".join(_verdict(row) for i, row in enumerate(rows) if i not in anchors)
-        if missing:
-            missing = ("<h2>Checks not found in the notebook</h2>" + missing)
+        notebook, anchors, descriptions = _notebook_body(nb, rows, assignment)
+        missing = frozenset(index for index in range(len(rows)) if index not in anchors)
+        boxes = "".join(_verdict(rows[index], _anchor(index), assignment)
+                        for index in sorted(missing))
+        if boxes:
+            boxes = "<h2>Checks not found in your notebook</h2>" + boxes
         title, head = _header(student, assignment, rows)
-        top = _inert(f"{head}{_toc(rows, anchors, descriptions)}{missing}")
+        top = _inert(f"{head}{_toc(rows, descriptions, missing)}{boxes}")
     except Exception as error:
         return _rows_only(student, assignment, rows,
                           f"Your notebook could not be shown on this page ({error}); "

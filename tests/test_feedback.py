@@ -12,6 +12,7 @@ import html
 import re
 import struct
 import zlib
+from collections import defaultdict
 from html.parser import HTMLParser
 
 import nbformat
@@ -19,6 +20,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from autograder.course import assignments
+from autograder.exercises import ASSIGNMENTS, exercises
 from autograder.feedback import (
     CSP,
     MAX_FORMULA,
@@ -26,12 +28,13 @@ from autograder.feedback import (
     MAX_HIGHLIGHT_PAGE,
     MAX_MARKDOWN,
     MAX_MARKDOWN_PAGE,
+    MISTAKE_PREFIX,
     find_math,
     render_feedback,
     tex_to_mathml,
     write_feedback,
 )
-from tests.helpers import master
+from tests.helpers import master, student_version
 
 # ---------------------------------------------------------------- hostile content
 
@@ -408,6 +411,16 @@ def test_master_formulas_all_become_mathml(master_page):
     assert "$" not in markdown_text and not re.search(r"\\[A-Za-z]+", markdown_text)
 
 
+@pytest.mark.parametrize("assignment", assignments())
+def test_released_notebook_formulas_all_become_mathml(assignment):
+    """What students open: every formula of the released notebook (and so of every
+    submission that keeps the markdown) converts without a network."""
+    formulas = [f for cell in student_version(assignment).cells if cell.cell_type == "markdown"
+                for f in find_math(cell.source)]
+    failed = [tex for tex, display in formulas if tex_to_mathml(tex.strip(), display) is None]
+    assert formulas and not failed, f"{assignment}: {len(failed)} of {len(formulas)}: {failed}"
+
+
 def test_master_page_has_a_table_of_contents_of_its_checks(master_page):
     assignment, nb, rows, page = master_page
     problems, text, parser = audit(page)
@@ -522,3 +535,89 @@ def test_hidden_tests_are_removed_from_every_kind_of_cell(make):
     assert not problems
     assert "secret_case" not in page and "HIDDEN" not in page
     assert "x = 1" in text and "y = 2" in text
+
+
+# ---------------------------------------------------------------- the graded class's pages
+
+
+@pytest.fixture(scope="module")
+def class_pages(graded_class):
+    """[(student, assignment, rows, page)] of every page of the graded class, rows in
+    grades.csv's order."""
+    rows = defaultdict(list)
+    for row in graded_class.rows():
+        rows[row["student_id"], row["assignment"]].append(row)
+    pages = []
+    for (student, assignment), own in sorted(rows.items()):
+        path = graded_class.out / "feedback" / student / f"{assignment}.html"
+        pages.append((student, assignment, own, path.read_text(encoding="utf-8")))
+    assert {a for _, a, _, _ in pages} == set(ASSIGNMENTS)
+    return pages
+
+
+def verdict_box(page, number):
+    """The inside of verdict box `check-<number>` of a page (its tags and escaped text)."""
+    box = re.search(rf'<div class="verdict [a-z]+" id="check-{number}">(.*?)</div></div>', page,
+                    flags=re.S)
+    assert box, f"no verdict box check-{number}"
+    return box[1]
+
+
+def test_class_pages_name_every_link_after_its_check(class_pages):
+    for student, assignment, rows, page in class_pages:
+        problems, _, parser = audit(page)
+        assert not problems, (student, assignment, problems)
+        links = re.findall(r'<tr><td><a href="#check-(\d+)"><code>(.*?)</code></a>: (.*?)'
+                           r'(?: <span class="note">.*?</span>)?</td>', page)
+        where = f"{student}/{assignment}"
+        assert [int(number) for number, _, _ in links] == list(range(1, len(rows) + 1)), where
+        assert [html.unescape(grade_id) for _, grade_id, _ in links] == [
+            row["grade_id"] for row in rows], where
+        described = [html.unescape(what) for _, _, what in links]
+        assert all(what.strip() and what.strip().lower() != "test cell" for what in described)
+        assert sorted(parser.hrefs) == sorted(f"#check-{n}" for n in range(1, len(rows) + 1))
+        assert all(href[1:] in parser.ids for href in parser.hrefs)
+
+
+def test_class_pages_show_the_total_and_each_verdict_with_its_mistake(class_pages):
+    named = 0
+    for student, assignment, rows, page in class_pages:
+        _, text, _ = audit(page)
+        score = sum(float(row["score"]) for row in rows)
+        points = sum(float(row["max_score"]) for row in rows)
+        assert f"Total: {score:g} / {points:g} points" in text, (student, assignment)
+        for number, row in enumerate(rows, start=1):
+            box = verdict_box(page, number)
+            shown = squash(html.unescape(re.sub(r"<[^>]*>", " ", box)))
+            assert row["grade_id"] in shown and row["status"] in shown
+            assert squash(row["message"].lstrip("'")) in shown, (student, row["grade_id"])
+            if row["mistake"]:
+                named += 1
+                assert f'<code class="mistake">{MISTAKE_PREFIX}{row["mistake"]}</code>' in box
+                hint = exercises(assignment)[row["grade_id"]].mistakes[row["mistake"]]
+                assert squash(hint) in shown, (student, row["grade_id"], row["mistake"])
+            else:
+                assert 'class="mistake"' not in box and MISTAKE_PREFIX not in shown
+    assert named, "the graded class has no named mistake: this test would show nothing"
+
+
+def hidden_lines(assignment):
+    """The lines of the master's hidden tests (what no student may see), stripped."""
+    lines = set()
+    for cell in master(assignment).cells:
+        for block in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS",
+                                cell.source, flags=re.S):
+            lines.update(line.strip() for line in block.splitlines() if line.strip())
+    return lines
+
+
+def test_class_pages_hold_nothing_of_the_hidden_tests(class_pages):
+    hidden = {assignment: hidden_lines(assignment) for assignment in ASSIGNMENTS}
+    assert all(hidden.values()), "a master without hidden tests: nothing to look for"
+    for student, assignment, _, page in class_pages:
+        shown = html.unescape(re.sub(r"<[^>]*>", "", page))
+        leaked = [line for line in hidden[assignment] if line in shown]
+        assert not leaked and "HIDDEN TESTS" not in shown, (student, assignment, leaked)
+        # a test cell shows its verdict, never its outputs (they may quote a hidden case)
+        assert not re.search(r'<div class="cell code test">(?:(?!<div class="cell ).)*'
+                             r'class="[^"]*output', page, flags=re.S), (student, assignment)
