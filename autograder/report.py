@@ -355,7 +355,7 @@ def _png(fig) -> bytes:
 
 
 def _totals_figure(plt, a: AssignmentStats) -> bytes:
-    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH_IN, 4.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH_IN, 3.7), layout="constrained")
     top = a.max_points
     if a.totals:
         width = max(1.0, float(np.ceil(top / 40)))  # one bar per point up to 40 points
@@ -392,7 +392,11 @@ def _questions_figure(plt, a: AssignmentStats) -> bytes:
                          label="mean score (% of the question's points)"),
                  ax.barh(y + 0.2, full_share, height=0.4, color=COLOURS["full"],
                          label="full marks (% of students)")):
-        ax.bar_label(bars, fmt="%.0f%%", padding=3, fontsize=10)
+        if a.graded:
+            ax.bar_label(bars, fmt="%.0f%%", padding=3, fontsize=10)
+    if not a.graded:
+        ax.text(0.5, 0.5, "no graded submission", ha="center", va="center",
+                transform=ax.transAxes)
     ax.set_yticks(y, [_mpl_text(q.grade_id) for q in a.questions])
     ax.invert_yaxis()
     ax.set_xlim(0, 108)
@@ -419,8 +423,8 @@ def _correlation_figure(plt, a: AssignmentStats) -> bytes:
     ax.barh(y, values, height=0.6, color=colours)
     for i, q in enumerate(a.questions):
         if q.correlation is None:
-            ax.text(0.01, i, "undefined: every student the same score", va="center",
-                    fontsize=11, color=COLOURS["flag"])
+            ax.text(0.01, i, "undefined: the same score for all, or under 3 students",
+                    va="center", fontsize=11, color=COLOURS["flag"])
     line = ax.axvline(DISCRIMINATION_THRESHOLD, color="#222222", linestyle="--",
                       linewidth=1.5, label=f"threshold {DISCRIMINATION_THRESHOLD}")
     ax.axvline(0, color="#888888", linewidth=1)
@@ -580,7 +584,8 @@ def _assignment_html(a: AssignmentStats, figures: dict[str, bytes]) -> str:
         "total of the other questions, over the graded students. Near 1, the students who "
         "do well on it are those who do well on the rest; near 0 or below, it measures "
         f"something else (or it is too easy or too hard). Below {DISCRIMINATION_THRESHOLD} "
-        "or undefined (every student the same score) is flagged: look at the question.</p>")
+        "or undefined (every student the same score, or fewer than three students) is "
+        "flagged: look at the question.</p>")
     parts.append(_figure(figures["discrimination"],
                          f"corrected item-total correlation per question of {a.assignment}"))
     parts.append('<table class="wide discrimination"><tr><th>question</th>'
@@ -588,7 +593,8 @@ def _assignment_html(a: AssignmentStats, figures: dict[str, bytes]) -> str:
                  "<th>reading</th></tr>")
     for q in a.questions:
         if q.correlation is None:
-            reading = "undefined: every graded student has the same score (or the same rest)"
+            reading = ("undefined: every graded student has the same score (or the same "
+                       "rest), or there are fewer than three")
         elif q.flagged:
             reading = f"below {DISCRIMINATION_THRESHOLD}: discriminates poorly"
         else:

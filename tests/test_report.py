@@ -31,8 +31,10 @@ from PIL import Image
 
 from autograder.export import CSV_COLUMNS, FORMULA_STARTS, neutralise
 from autograder.report import (
+    DISCRIMINATION_THRESHOLD,
     NOT_ABOUT_THE_ANSWER,
     NOT_GRADED,
+    TEXT_COLUMNS,
     TOP_MISTAKES,
     GradeRow,
     class_statistics,
@@ -114,9 +116,6 @@ class Page(HTMLParser):
         return [t for t in self.tables if kind in t["class"] and t["assignment"] == assignment]
 
 
-TEXT = ("student_id", "assignment", "grade_id", "status", "mistake", "message")
-
-
 def shown(text: str) -> str:
     """A field of grades.csv as the report must show it (without a neutralising quote)."""
     return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
@@ -126,7 +125,7 @@ def expected_class(rows: list[dict]) -> dict:
     """An independent count from grades.csv's rows (csv.DictReader's dicts)."""
     per = defaultdict(list)
     for raw in rows:
-        r = {k: shown(v) if k in TEXT else v for k, v in raw.items()}
+        r = {k: shown(v) if k in TEXT_COLUMNS else v for k, v in raw.items()}
         per[r["assignment"]].append(r)
     result = {}
     for assignment, mine in per.items():
@@ -306,8 +305,9 @@ def test_correlation_against_numpy(report):
                 defined += 1
                 assert q.correlation == pytest.approx(expected, abs=1e-9)
                 assert abs(float(row[1]["text"]) - expected) <= 0.005 + 1e-9
-                assert q.flagged == (expected < 0.2)
-                assert ("below 0.2" in row[2]["text"]) == (expected < 0.2)
+                low = expected < DISCRIMINATION_THRESHOLD
+                assert q.flagged == low
+                assert ("below" in row[2]["text"]) == low
     assert defined > 0
 
 
