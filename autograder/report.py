@@ -170,9 +170,7 @@ def unneutralise(field: str) -> str:
 
     Parameters: field, a text field of grades.csv. Returns the field without that quote.
     """
-    if field.startswith("'") and field[1:].startswith(FORMULA_STARTS):
-        return field[1:]
-    return field
+    return field[1:] if field[:1] == "'" and field[1:2] in FORMULA_STARTS else field
 
 
 def read_grades(path: str | os.PathLike[str]) -> list[GradeRow]:
@@ -194,26 +192,25 @@ def read_grades(path: str | os.PathLike[str]) -> list[GradeRow]:
                                f"{', '.join(header) or 'no header'}): write it again with "
                                "`python -m autograder grade SUBMISSIONS --out DIR`")
         at = {name: header.index(name) for name in CSV_COLUMNS}
-        text = [at[name] for name in TEXT_COLUMNS]
-        score, max_score = at["score"], at["max_score"]
-        rows = []
-        for line, record in enumerate(reader, start=2):
+        s, a, g, st, m, msg = (at[name] for name in TEXT_COLUMNS)
+        score, max_score, width = at["score"], at["max_score"], len(header)
+        plain, rows = unneutralise, []
+        for record in reader:
             if not record:
                 continue
-            if len(record) < len(header):
-                raise GradingError(f"{path} line {line} has {len(record)} fields, the header "
-                                   f"{len(header)}: grade again to rewrite grades.csv")
+            if len(record) < width:
+                raise GradingError(f"{path} line {reader.line_num} has {len(record)} fields, "
+                                   f"the header {width}: grade again to rewrite grades.csv")
             try:
                 numbers = float(record[score]), float(record[max_score])
             except ValueError:
                 raise GradingError(
-                    f"{path} line {line}: score {record[score]!r} / max_score "
+                    f"{path} line {reader.line_num}: score {record[score]!r} / max_score "
                     f"{record[max_score]!r} is not a number: grades.csv was edited by hand "
                     "or is damaged; fix that line or grade again") from None
-            (student, assignment, grade_id, status, mistake, message) = (
-                unneutralise(record[i]) for i in text)
-            rows.append(GradeRow(student, assignment, grade_id, *numbers, status, mistake,
-                                 message))
+            rows.append(GradeRow(plain(record[s]), plain(record[a]), plain(record[g]),
+                                 *numbers, plain(record[st]), plain(record[m]),
+                                 plain(record[msg])))
     return rows
 
 
@@ -268,6 +265,10 @@ def _assignment_stats(assignment: str, rows: Sequence[GradeRow]) -> AssignmentSt
     scores = np.zeros((len(graded), len(order)))
     full = np.zeros((len(graded), len(order)), dtype=bool)
     points = dict.fromkeys(order, 0.0)
+    at_i: list[int] = []
+    at_j: list[int] = []
+    got: list[float] = []
+    whole: list[bool] = []
     mistakes: Counter[tuple[str, str]] = Counter()
     example: dict[tuple[str, str], str] = {}
     others: dict[str, set[str]] = defaultdict(set)
@@ -275,15 +276,18 @@ def _assignment_stats(assignment: str, rows: Sequence[GradeRow]) -> AssignmentSt
         points[r.grade_id] = max(points[r.grade_id], r.max_score)
         i = row_of.get(r.student_id)
         if i is not None:
-            j = column[r.grade_id]
-            scores[i, j] = r.score
-            full[i, j] = r.score >= r.max_score - FULL_MARKS_TOLERANCE
+            at_i.append(i)
+            at_j.append(column[r.grade_id])
+            got.append(r.score)
+            whole.append(r.score >= r.max_score - FULL_MARKS_TOLERANCE)
         if r.mistake:
             key = (r.grade_id, r.mistake)
             mistakes[key] += 1
             example.setdefault(key, r.message)
         if r.status in NOT_ABOUT_THE_ANSWER:
             others[r.status].add(r.student_id)
+    scores[at_i, at_j] = got
+    full[at_i, at_j] = whole
     correlations = item_total_correlations(scores)
     n = len(graded)
     questions = tuple(
