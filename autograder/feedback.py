@@ -1,7 +1,13 @@
 """Feedback pages that run nothing: a graded notebook as one self-contained, inert HTML page.
 
 A page holds the title (assignment and student), the total, a table of contents of the graded
-cells, then the notebook with the verdict under each graded test cell. Everything a student
+cells (each linked to its verdict, named by its grade_id and what it checks: the first
+paragraph of the test cell's docstring, or the master's when the notebook is not shown), then
+the notebook with the verdict under each graded test cell. A verdict gives the points, the
+status, the id of the named mistake that matched (``mistake: <id>``, grades.csv's
+``mistake``), and the message with the mistake's hint. The hidden tests' source and the test
+cells' outputs are never shown. Every message, code line, table, image and formula wraps or
+scrolls inside its own box: the page is never wider than the window. Everything a student
 wrote is shown as text:
 
 - markdown is rendered by mistune with raw HTML escaped; links are never live (their text is
@@ -430,12 +436,14 @@ def _verdict(row: Any, anchor: str | None = None, assignment: str = "") -> str:
 
 def _hint(assignment: str, grade_id: str, mistake: str) -> str | None:
     """The declared hint of named `mistake` of a check, None when the course declares none."""
-    from autograder.exercises import ASSIGNMENTS, exercises  # the course's declarations
+    try:
+        from autograder.exercises import ASSIGNMENTS, exercises  # the course's declarations
 
-    if assignment not in ASSIGNMENTS:
+        if assignment not in ASSIGNMENTS:
+            return None
+        hint = exercises(assignment)[grade_id].mistakes[mistake]
+    except Exception:  # no such check or mistake, or declarations that cannot be read
         return None
-    exercise = exercises(assignment).get(grade_id)
-    hint = getattr(exercise, "mistakes", {}).get(mistake) if exercise is not None else None
     return hint if isinstance(hint, str) else None
 
 

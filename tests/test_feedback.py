@@ -621,3 +621,18 @@ def test_class_pages_hold_nothing_of_the_hidden_tests(class_pages):
         # a test cell shows its verdict, never its outputs (they may quote a hidden case)
         assert not re.search(r'<div class="cell code test">(?:(?!<div class="cell ).)*'
                              r'class="[^"]*output', page, flags=re.S), (student, assignment)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_declared_mistake_shows_its_id_and_hint_once(assignment):
+    declared = [(grade_id, mistake, hint) for grade_id, exercise in exercises(assignment).items()
+                for mistake, hint in exercise.mistakes.items()]
+    assert declared, f"{assignment} declares no named mistake"
+    for grade_id, mistake, hint in declared:
+        for message in ("the answer is wrong", f"case 1: {hint}"):
+            row = {"grade_id": grade_id, "score": 0, "max_score": 1, "status": "wrong_answer",
+                   "mistake": mistake, "message": message}
+            page = render_feedback(None, student="s", assignment=assignment, rows=[row])
+            problems, text, _ = audit(page)
+            assert not problems
+            assert f"{MISTAKE_PREFIX}{mistake}" in text and text.count(squash(hint)) == 1

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Route, sync_playwright
 
 from autograder.exercises import ASSIGNMENTS
-from autograder.feedback import MAX_MARKDOWN, MISTAKE_PREFIX, render_feedback
+from autograder.feedback import CSP, MAX_MARKDOWN, MISTAKE_PREFIX, render_feedback
 from tests.browser import ARTIFACTS_ROOT, CHROMIUM, CHROMIUM_ARGS
 
 ARTIFACTS = ARTIFACTS_ROOT / "feedback"
@@ -61,7 +61,6 @@ MEASURE = r"""() => {
       wide.push(`${name(el)} spans ${Math.round(box.left)}..${Math.round(box.right)} px`);
     }
   }
-  const boxes = [...document.querySelectorAll('.verdict, .output, pre, .table-box')];
   const maths = [...document.querySelectorAll('math')];
   const flat = maths.filter(m => {
     const box = m.getBoundingClientRect();
@@ -75,38 +74,45 @@ MEASURE = r"""() => {
   }
   return {scrollWidth: document.scrollingElement.scrollWidth, innerWidth: width,
           verdicts: document.querySelectorAll('.verdict').length,
-          boxes: boxes.length, wide: wide.slice(0, 5), wideCount: wide.length,
+          wide: wide.slice(0, 5), wideCount: wide.length,
           maths: maths.length, flat: flat.slice(0, 3), tex: tex.slice(0, 3)};
 }"""
 
 
-def open_page(browser: Browser, body: str | bytes, name: str, screenshot: Path | None = None
-              ) -> dict:
-    """Open page `body` (served as ORIGIN + `name`) at VIEWPORT, every other request aborted;
-    returns the page's measurements (MEASURE) with `requests`, each request or policy
-    refusal seen. Saves a full-page `screenshot` when given."""
-    url = ORIGIN + name
-    requests: list[str] = []
-    page = browser.new_page(viewport=VIEWPORT)
+class Viewer:
+    """One Chromium tab at VIEWPORT that opens pages the test serves itself: every other
+    request is aborted and counted against the page being opened, and so is every message
+    of its console (where Chromium reports what the page's policy refused)."""
 
-    def serve(route):
-        if route.request.url == url:
-            route.fulfill(status=200, body=body, content_type="text/html; charset=utf-8")
-        else:
-            requests.append(route.request.url)
+    def __init__(self, browser: Browser) -> None:
+        self.tab = browser.new_page(viewport=VIEWPORT)
+        self.served: dict[str, bytes] = {}
+        self.seen: list[str] = []
+        self.tab.on("console", lambda message: self.seen.append(
+            f"console {message.type}: {message.text}"))
+        self.tab.route("**/*", self._serve)
+
+    def _serve(self, route: Route) -> None:
+        body = self.served.get(route.request.url)
+        if body is None:
+            self.seen.append(route.request.url)
             route.abort()
+        else:
+            route.fulfill(status=200, body=body, content_type="text/html; charset=utf-8")
 
-    page.on("console", lambda message: requests.append(f"console {message.type}: {message.text}"))
-    page.route("**/*", serve)
-    try:
-        page.goto(url, wait_until="load")
-        measured = page.evaluate(MEASURE)
+    def open(self, body: str | bytes, name: str, screenshot: Path | None = None) -> dict:
+        """Open page `body`, served as ORIGIN + `name` (unique per page); returns its
+        measurements (MEASURE) with `requests`, what it asked for or was refused. Saves a
+        full-page `screenshot` when given."""
+        url = ORIGIN + name
+        self.served = {url: body.encode() if isinstance(body, str) else body}
+        self.seen = []
+        self.tab.goto(url, wait_until="load")
+        measured = self.tab.evaluate(MEASURE)
         if screenshot is not None:
             screenshot.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(screenshot), full_page=True)
-    finally:
-        page.close()
-    return {**measured, "requests": requests}
+            self.tab.screenshot(path=str(screenshot), full_page=True)
+        return {**measured, "requests": list(self.seen)}
 
 
 def problems(measured: dict) -> list[str]:
@@ -127,12 +133,12 @@ def problems(measured: dict) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def browser():
+def viewer():
     assert Path(CHROMIUM).is_file(), f"{CHROMIUM} is missing: `make test` installs it (apt-get)"
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield Viewer(browser)
+        browser.close()
 
 
 def shown_student(rows: list[dict]) -> dict[str, str]:
@@ -145,7 +151,7 @@ def shown_student(rows: list[dict]) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def measured_class(graded_class, browser):
+def measured_class(graded_class, viewer):
     """{relative path: measurements} of every feedback page of the graded class."""
     feedback = graded_class.out / "feedback"
     paths = sorted(feedback.glob("**/*.html"))
@@ -158,7 +164,7 @@ def measured_class(graded_class, browser):
         name = path.relative_to(feedback).as_posix()
         student, assignment = path.parent.name, path.stem
         shot = ARTIFACTS / f"{assignment}.png" if shown.get(assignment) == student else None
-        measured[name] = open_page(browser, path.read_bytes(), name, shot)
+        measured[name] = viewer.open(path.read_bytes(), name, shot)
     return measured
 
 
@@ -214,7 +220,7 @@ def wide_png(width: int, height: int) -> str:
     return base64.b64encode(raw).decode()
 
 
-def test_the_widest_content_wraps_or_scrolls_in_its_own_box(browser):
+def test_the_widest_content_wraps_or_scrolls_in_its_own_box(viewer):
     token = "x" * 3000
     word = token[:1000]
     sum_tex = " + ".join(f"a_{{{i}}} b_{{{i}}}" for i in range(60))
@@ -241,7 +247,21 @@ def test_the_widest_content_wraps_or_scrolls_in_its_own_box(browser):
             {"grade_id": f"test_{token}", "score": 0, "max_score": 1, "status": "cell_missing",
              "mistake": "", "message": token}]
     page = render_feedback(nb, student=token, assignment=token, rows=rows)
-    measured = open_page(browser, page, "wide.html")
+    measured = viewer.open(page, "wide.html")
     found = problems(measured)
     assert not found, found
     assert measured["maths"] == 3 and measured["verdicts"] == 2
+
+
+def test_the_viewer_counts_what_a_page_asks_for(viewer):
+    """What the checks above rely on: a request is counted, and so is a load the page's own
+    policy refused (it never reaches the network)."""
+    asks = '<img src="http://elsewhere.invalid/x.png"><p>$x$ \\(y\\)</p>'
+    plain = viewer.open(f"<!DOCTYPE html><html><body><main>{asks}</main></body></html>",
+                        "plain.html")
+    assert "http://elsewhere.invalid/x.png" in plain["requests"]
+    assert plain["tex"] and problems(plain)
+    refused = viewer.open(f'<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy"'
+                          f' content="{CSP}"></head><body><main>{asks}</main></body></html>',
+                          "refused.html")
+    assert refused["requests"] and all("console" in seen for seen in refused["requests"])
