@@ -16,10 +16,11 @@ Workers ignore SIGINT: Ctrl-C reaches the grader, which stops them itself.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
 import signal
-from collections.abc import Callable, Container, Generator, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Container, Generator, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from types import FrameType
@@ -105,8 +106,9 @@ class Executor(Protocol):
 
     def run(self, setup: Callable[..., Any], setup_args: Sequence[Any],
             task: Callable[[Any, Any], Any],
-            jobs: Sequence[Any]) -> Generator[tuple[Any, Any], None, None]:
-        """Yield `(job, result)` for every job, as soon as it is done."""
+            jobs: Iterable[Any]) -> Generator[tuple[Any, Any], None, None]:
+        """Yield `(job, result)` for every job, as soon as it is done; take jobs from
+        `jobs` only as they are needed."""
         ...
 
 
@@ -115,27 +117,34 @@ class SerialExecutor:
 
     def run(self, setup: Callable[..., Any], setup_args: Sequence[Any],
             task: Callable[[Any, Any], Any],
-            jobs: Sequence[Any]) -> Generator[tuple[Any, Any], None, None]:
-        if not jobs:
+            jobs: Iterable[Any]) -> Generator[tuple[Any, Any], None, None]:
+        jobs = iter(jobs)
+        first = next(jobs, _NONE)
+        if first is _NONE:
             return
         try:
             context = setup(*setup_args)
         except Exception as error:
             failed = JobFailed(f"the grader could not start: {type(error).__name__}: "
                                f"{str(error)[:200]}")
-            for job in jobs:
+            for job in itertools.chain([first], jobs):
                 yield job, failed
             return
-        for job in jobs:
+        for job in itertools.chain([first], jobs):
             yield job, task(context, job)
+
+
+_NONE = object()
 
 
 class LocalExecutor:
     """Grade with `jobs` worker processes; each worker sets up once, then takes jobs.
 
-    A job whose worker died is tried once more in a fresh pool, then reported as
-    `JobFailed`. When the consumer stops (an exception, SIGTERM, Ctrl-C), the workers
-    and their kernels are killed before the exception goes on.
+    Jobs are taken from the iterable as workers need them (at most two per worker are
+    waiting), so a class's notebooks are never all in memory. A job whose worker died is
+    tried once more in a fresh pool, then reported as `JobFailed`. When the consumer stops
+    (an exception, SIGTERM, Ctrl-C), the workers and their kernels are killed before the
+    exception goes on.
     """
 
     def __init__(self, jobs: int | None = None) -> None:
@@ -144,37 +153,67 @@ class LocalExecutor:
     def run(self, setup: Callable[..., Any], setup_args: Sequence[Any],
             task: Callable[[Any, Any], Any],
             jobs: Iterable[Any]) -> Generator[tuple[Any, Any], None, None]:
-        jobs = list(jobs)
-        if self.jobs == 1 or len(jobs) <= 1:
-            yield from SerialExecutor().run(setup, setup_args, task, jobs)
+        source = iter(jobs)
+        first = list(itertools.islice(source, 2))
+        if self.jobs == 1 or len(first) <= 1:
+            yield from SerialExecutor().run(setup, setup_args, task,
+                                            itertools.chain(first, source))
             return
-        for _attempt in range(2):
-            broken = []
-            yield from self._pool_run(setup, setup_args, task, jobs, broken)
-            jobs = broken
-            if not jobs:
+        source = itertools.chain(first, source)
+        tries: dict[int, int] = {}
+        retry: list[Any] = []
+        while True:
+            broken: list[Any] = []
+            yield from self._pool_run(setup, setup_args, task,
+                                      itertools.chain(retry, source), broken)
+            retry = []
+            for job in broken:
+                tries[id(job)] = tries.get(id(job), 0) + 1
+                if tries[id(job)] >= 2:
+                    yield job, JobFailed("the grading worker stopped while grading this "
+                                         "submission")
+                else:
+                    retry.append(job)
+            following = next(source, _NONE)
+            if following is not _NONE:
+                source = itertools.chain([following], source)
+            elif not retry:
                 return
-        for job in jobs:
-            yield job, JobFailed("the grading worker stopped while grading this submission")
 
     def _pool_run(self, setup: Callable[..., Any], setup_args: Sequence[Any],
-                  task: Callable[[Any, Any], Any], jobs: list[Any],
+                  task: Callable[[Any, Any], Any], jobs: Iterator[Any],
                   broken: list[Any]) -> Generator[tuple[Any, Any], None, None]:
-        pool = ProcessPoolExecutor(max_workers=min(self.jobs, len(jobs)),
-                                   initializer=_init_worker,
+        """Run jobs in one pool until they are done or the pool breaks; the jobs it was
+        running when it broke go to `broken`, the ones it had not taken stay in `jobs`."""
+        pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_worker,
                                    initargs=(os.getpid(), setup, setup_args))
-        try:
-            futures = {pool.submit(_run_in_worker, task, job): job for job in jobs}
-            for future in as_completed(futures):
-                job = futures[future]
+        futures: dict[Future, Any] = {}
+
+        def refill() -> None:
+            while len(futures) < 2 * self.jobs and not broken:
+                job = next(jobs, _NONE)
+                if job is _NONE:
+                    return
                 try:
-                    result = future.result()
+                    futures[pool.submit(_run_in_worker, task, job)] = job
                 except BrokenProcessPool:
                     broken.append(job)
-                    continue
-                except Exception as error:
-                    result = JobFailed(f"{type(error).__name__}: {str(error)[:200]}")
-                yield job, result
+
+        try:
+            refill()
+            while futures:
+                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job = futures.pop(future)
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:
+                        broken.append(job)
+                        continue
+                    except Exception as error:
+                        result = JobFailed(f"{type(error).__name__}: {str(error)[:200]}")
+                    yield job, result
+                refill()
         except BaseException:
             stop_pool(pool)
             raise

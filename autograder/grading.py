@@ -29,7 +29,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -40,11 +40,12 @@ from autograder import sandbox
 from autograder.course import SOURCE_DIR, graded_cells, nbgrader_api
 from autograder.executors import Executor, JobFailed, LocalExecutor, kill_kernels
 from autograder.export import CSV_COLUMNS, write_csv  # noqa: F401 - part of this module's API
-from autograder.feedback import write_feedback
+from autograder.feedback import render_feedback
 from autograder.records import (
     RETRIED,
     Row,
     RunLock,
+    atomic_write,
     load_final_record,
     run_seed,
     save_record,
@@ -64,10 +65,10 @@ from autograder.submissions import (
     check_placement,
     discover,
     internal_id,
-    load_submission,
     notebook_path,
     parse_notebook,
     read_bytes_nofollow,
+    read_submission,
 )
 from autograder.submissions import find_symlink as _find_symlink
 
@@ -96,10 +97,20 @@ def _zero_rows(student: str, assignment: str, status: str, message: str) -> list
             for grade_id, points in graded_cells(assignment)]
 
 
-def _write_plain_feedback(path: str | os.PathLike[str], student: str, assignment: str,
-                          rows: list[Row]) -> None:
+def _plain_feedback(student: str, assignment: str, rows: list[Row]) -> str:
     """Feedback page for a submission that could not be run: its rows only."""
-    write_feedback(Path(path), None, student=student, assignment=assignment, rows=rows)
+    return render_feedback(None, student=student, assignment=assignment, rows=rows)
+
+
+@dataclass(frozen=True)
+class Graded:
+    """What grading one submission gives back to the run: everything it records, as data."""
+
+    rows: list[Row]
+    feedback: str
+    """The feedback page (HTML)."""
+    autograded: str | None = None
+    """The autograded notebook with the verdicts (JSON text), None if nothing was run."""
 
 
 class Grader:
@@ -139,19 +150,13 @@ class Grader:
         """Record that the course directory already has these assignments registered."""
         self._released.update(assignments)
 
-    def grade_one(self, student: str, assignment: str, notebook: Loaded | Refused,
-                  feedback: str | os.PathLike[str]) -> tuple[list[Row], str | None]:
-        """Grade one submission (`Loaded` or `Refused`) and write its feedback page.
-
-        Returns the rows of grades.csv and the autograded notebook with the verdicts in its
-        test cells (JSON text, for Formgrader; see `autograder.review`), None when nothing
-        could be run.
-        """
-        feedback = Path(feedback)
+    def grade_one(self, student: str, assignment: str, notebook: Loaded | Refused) -> Graded:
+        """Grade one submission (`Loaded` or `Refused`): its rows of grades.csv, its feedback
+        page, and the autograded notebook with the verdicts in its test cells (for
+        Formgrader; see `autograder.review`)."""
         if isinstance(notebook, Refused):
             rows = _zero_rows(student, assignment, notebook.status, notebook.message)
-            _write_plain_feedback(feedback, student, assignment, rows)
-            return rows, None
+            return Graded(rows, _plain_feedback(student, assignment, rows))
         self.prepare(assignment)
         sid = internal_id(student)
         submitted = self.root / "submitted" / sid / assignment
@@ -168,13 +173,13 @@ class Grader:
                               "the notebook could not be run to the end: "
                               + (log[-1][:200] if log else "no log")
                               + "; it will be graded again on the next run")
-            _write_plain_feedback(feedback, student, assignment, rows)
-            return rows, None
+            return Graded(rows, _plain_feedback(student, assignment, rows))
         verdicts = json.loads(verdict_file.read_text())
         rows = self._rows_from_gradebook(student, sid, assignment, verdicts)
         graded = self._autograded(sid, assignment)
-        write_feedback(feedback, graded, student=student, assignment=assignment, rows=rows)
-        return rows, None if graded is None else notebook_text(with_verdicts(graded, rows))
+        page = render_feedback(graded, student=student, assignment=assignment, rows=rows)
+        return Graded(rows, page,
+                      None if graded is None else notebook_text(with_verdicts(graded, rows)))
 
     def _rows_from_gradebook(self, student: str, sid: str, assignment: str,
                              verdicts: Mapping[str, Mapping[str, str]]) -> list[Row]:
@@ -210,12 +215,26 @@ class Grader:
 
 @dataclass(frozen=True)
 class Job:
-    """One notebook to grade: a student's submission, or (canary) an assignment's master."""
+    """One notebook to grade, as data: a student's submission, or (canary) an assignment's
+    master. A worker needs no access to SUBMISSIONS or OUT: the notebook travels with the
+    job, and what it gives back (`Graded`) is recorded by the run's main process."""
 
     student: str
     assignment: str
-    feedback: str
+    notebook: bytes | Refused
+    """The file's bytes (parsed in the worker: a malformed notebook costs only the
+    worker's time), or why there is no notebook."""
+    sha256: str
+    """What the record of this submission must match (see `fingerprint`)."""
     canary: bool = False
+
+
+def make_job(submissions: str | os.PathLike[str], student: str, assignment: str) -> Job:
+    """The job of one submission, read now (never follows a link, never raises)."""
+    raw = read_submission(submissions, student, assignment)
+    sha = (hashlib.sha256(raw).hexdigest() if isinstance(raw, bytes)
+           else fingerprint(submissions, student, assignment))
+    return Job(student, assignment, raw, sha)
 
 
 def fingerprint(submissions: str | os.PathLike[str], student: str, assignment: str) -> str:
@@ -235,55 +254,49 @@ def fingerprint(submissions: str | os.PathLike[str], student: str, assignment: s
     return hashlib.sha256(raw).hexdigest()
 
 
-def _setup_worker(scratch: str | os.PathLike[str], seed: int, settings: Mapping[str, Any],
-                  submissions: str | os.PathLike[str],
-                  ) -> tuple[Grader, str | os.PathLike[str], Mapping[str, Any]]:
-    """Once per worker process: its own nbgrader course directory and sandboxed kernel."""
+def _setup_worker(scratch: str | os.PathLike[str], seed: int,
+                  settings: Mapping[str, Any]) -> Grader:
+    """Once per worker process: its own nbgrader course directory and sandboxed kernel.
+
+    On the grading machine the course directory is a copy of the run's template (the
+    assignments registered once); a worker on another machine (a cluster) registers them
+    itself, in its own temporary folder.
+    """
     import tempfile
 
+    if not Path(scratch).is_dir():
+        scratch = tempfile.mkdtemp(prefix="autograder-worker-")
     root = Path(tempfile.mkdtemp(prefix=f"worker-{os.getpid()}-", dir=scratch))
-    shutil.rmtree(root)
-    shutil.copytree(settings["template"], root)  # gradebook with the assignments registered
+    template = Path(settings["template"])
+    if template.is_dir():
+        shutil.rmtree(root)
+        shutil.copytree(template, root)  # gradebook with the assignments registered
     overrides = sandbox.install_kernel(root, limits=settings["limits"],
                                        enabled=settings["isolate"],
                                        uid=60000 + os.getpid() % 5000)
     grader = Grader(root, seed=seed, verdict_dir=Path(scratch) / "verdicts",
                     timeout=settings["timeout"], notebook_timeout=settings["notebook_timeout"],
                     overrides=overrides)
-    grader.mark_prepared(settings["assignments"])
-    return grader, submissions, settings
+    if template.is_dir():
+        grader.mark_prepared(settings["assignments"])
+    return grader
 
 
-def _grade_job(context: tuple[Grader, str | os.PathLike[str], Mapping[str, Any]],
-               job: Job) -> dict[str, Any]:
-    """Grade one job in a worker: {"sha256", "rows"}; any exception becomes grading_failed."""
-    grader, submissions, settings = context
-    sha = "unknown"
+def _grade_job(grader: Grader, job: Job) -> Graded:
+    """Grade one job in a worker; any exception becomes grading_failed rows."""
     try:
-        if job.canary:
-            source = Path(settings["canary_source"]) / job.assignment / f"{job.assignment}.ipynb"
-            notebook = parse_notebook(read_bytes_nofollow(source))
-        else:
-            notebook = load_submission(submissions, job.student, job.assignment)
-        sha = (notebook.sha256 if isinstance(notebook, Loaded)
-               else fingerprint(submissions, job.student, job.assignment))
-        rows, autograded = grader.grade_one(job.student, job.assignment, notebook,
-                                            job.feedback)
+        notebook = (job.notebook if isinstance(job.notebook, Refused)
+                    else parse_notebook(job.notebook))
+        return grader.grade_one(job.student, job.assignment, notebook)
     except Exception as error:
-        rows = _failed_rows(job, f"{type(error).__name__}: {str(error)[:200]}")
-        autograded = None
-    return {"sha256": sha, "rows": [asdict(row) for row in rows], "autograded": autograded}
+        return _failed(job, f"{type(error).__name__}: {str(error)[:200]}")
 
 
-def _failed_rows(job: Job, reason: str) -> list[Row]:
+def _failed(job: Job, reason: str) -> Graded:
     rows = _zero_rows(job.student, job.assignment, RETRIED,
                       f"the grader itself failed on this submission ({reason}); it will be "
                       "graded again on the next run")
-    try:
-        _write_plain_feedback(Path(job.feedback), job.student, job.assignment, rows)
-    except OSError:
-        pass
-    return rows
+    return Graded(rows, _plain_feedback(job.student, job.assignment, rows))
 
 
 def isolation(limits: sandbox.Limits | None = None, *,
@@ -328,11 +341,29 @@ def _new_scratch(out: str | os.PathLike[str]) -> Path:
     return scratch
 
 
-def _rows_of(job: Job, result: dict[str, Any] | JobFailed) -> tuple[list[Row], str, str | None]:
-    """(rows, notebook hash, autograded notebook text or None) of a job's result."""
-    if isinstance(result, JobFailed):
-        return _failed_rows(job, result.message), "unknown", None
-    return [Row(**row) for row in result["rows"]], result["sha256"], result.get("autograded")
+def _graded(job: Job, result: Graded | JobFailed) -> Graded:
+    """A job's result, a broken worker's included."""
+    return _failed(job, result.message) if isinstance(result, JobFailed) else result
+
+
+def _record(out: Path, job: Job, graded: Graded, seed: int) -> list[Row]:
+    """Write what one graded submission gives (feedback, autograded notebook), then its
+    record, the proof that it is done; return its rows.
+
+    A file that cannot be written costs this submission only: its rows become
+    grading_failed (graded again on the next run)."""
+    feedback = out / "feedback" / job.student / f"{job.assignment}.html"
+    try:
+        atomic_write(feedback, graded.feedback)
+        write_autograded(out, job.student, job.assignment, graded.autograded)
+    except OSError as error:
+        graded = _failed(job, f"its pages could not be written: {error.strerror or error}")
+        try:
+            atomic_write(feedback, graded.feedback)
+        except OSError:
+            pass
+    save_record(out, job.student, job.assignment, job.sha256, seed, graded.rows)
+    return graded.rows
 
 
 def _canary_problems(assignment: str, rows: Iterable[Row]) -> list[str]:
@@ -346,15 +377,14 @@ def _canary_problems(assignment: str, rows: Iterable[Row]) -> list[str]:
 
 
 def run_canary(executor: Executor, setup_args: Sequence[Any], chosen: Iterable[str],
-               scratch: str | os.PathLike[str]) -> None:
+               canary_source: str | os.PathLike[str]) -> None:
     """Grade each chosen assignment's master like a student; raise CanaryFailed unless all ok."""
-    jobs = [Job(CANARY_STUDENT, a, str(Path(scratch) / "canary" / f"{a}.html"), canary=True)
-            for a in chosen]
+    jobs = [Job(CANARY_STUDENT, a, read_bytes_nofollow(
+        Path(canary_source) / a / f"{a}.ipynb"), "canary", canary=True) for a in chosen]
     problems = []
     with closing(executor.run(_setup_worker, setup_args, _grade_job, jobs)) as results:
         for job, result in results:
-            rows, _, _ = _rows_of(job, result)
-            problems += _canary_problems(job.assignment, rows)
+            problems += _canary_problems(job.assignment, _graded(job, result).rows)
     if problems:
         raise CanaryFailed(
             "the masters' solutions did not get full marks in the grading environment, so "
@@ -408,8 +438,7 @@ def _grade_class(submissions: str | os.PathLike[str], out: Path, students: list[
         rows = load_final_record(out, *pair, fingerprints[pair], seed)
         if rows is not None:
             done[pair] = rows
-    todo = [Job(s, a, str(out / "feedback" / s / f"{a}.html")) for s, a in pairs
-            if (s, a) not in done]
+    todo = [pair for pair in pairs if pair not in done]
     # Register the assignments once; every worker starts from a copy of that gradebook.
     template = scratch / "template"
     template_grader = Grader(template, seed=seed, verdict_dir=scratch / "verdicts")
@@ -418,18 +447,16 @@ def _grade_class(submissions: str | os.PathLike[str], out: Path, students: list[
     settings.update(template=str(template), assignments=chosen, timeout=timeout,
                     notebook_timeout=notebook_timeout, out=str(out.resolve()),
                     canary_source=str(canary_source or SOURCE_DIR))
-    setup_args = (str(scratch.resolve()), seed, settings, str(Path(submissions).resolve()))
-    pending = sorted({job.assignment for job in todo})
+    setup_args = (str(scratch.resolve()), seed, settings)
+    pending = sorted({assignment for _, assignment in todo})
     if pending:
-        run_canary(executor, setup_args, pending, scratch)
+        run_canary(executor, setup_args, pending, settings["canary_source"])
     bar = _progress(len(pairs), progress)
     bar.update(len(done))
-    with closing(executor.run(_setup_worker, setup_args, _grade_job, todo)) as results:
+    jobs = (make_job(submissions, *pair) for pair in todo)  # read as they are handed out
+    with closing(executor.run(_setup_worker, setup_args, _grade_job, jobs)) as results:
         for job, result in results:
-            rows, sha, autograded = _rows_of(job, result)
-            write_autograded(out, job.student, job.assignment, autograded)
-            save_record(out, job.student, job.assignment, sha, seed, rows)
-            done[(job.student, job.assignment)] = rows
+            done[(job.student, job.assignment)] = _record(out, job, _graded(job, result), seed)
             bar.update(1)
     bar.close()
     all_rows = [row for pair in pairs for row in done[pair]]

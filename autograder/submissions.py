@@ -160,13 +160,12 @@ def read_bytes_nofollow(path: str | os.PathLike[str]) -> bytes:
         return handle.read()
 
 
-def load_submission(submissions: str | os.PathLike[str], student: str,
-                    assignment: str) -> Loaded | Refused:
-    """The notebook to grade (`Loaded`) or why there is none (`Refused`).
+def read_submission(submissions: str | os.PathLike[str], student: str,
+                    assignment: str) -> bytes | Refused:
+    """The bytes of a submission's notebook file, or why there are none (`Refused`).
 
     Checks, in order: no symlink (`symlink_refused`), a notebook file
-    (`missing_submission`), then `parse_notebook`. Never raises for anything a
-    student can put in SUBMISSIONS.
+    (`missing_submission`). Never raises for anything a student can put in SUBMISSIONS.
     """
     link = find_symlink(submissions, student, assignment)
     if link:
@@ -174,7 +173,7 @@ def load_submission(submissions: str | os.PathLike[str], student: str,
                        "link: submit the notebook file itself")
     path = notebook_path(submissions, student, assignment)
     try:
-        raw = read_bytes_nofollow(path)
+        return read_bytes_nofollow(path)
     except FileNotFoundError:
         return Refused("missing_submission", f"no notebook at {assignment}/{assignment}.ipynb")
     except OSError as error:
@@ -183,7 +182,16 @@ def load_submission(submissions: str | os.PathLike[str], student: str,
                            "symbolic link; submit the notebook file itself")
         return Refused("missing_submission", f"{assignment}/{assignment}.ipynb is not a "
                        f"readable file ({error.strerror or error})")
-    return parse_notebook(raw)
+
+
+def load_submission(submissions: str | os.PathLike[str], student: str,
+                    assignment: str) -> Loaded | Refused:
+    """The notebook to grade (`Loaded`) or why there is none (`Refused`):
+    `read_submission`, then `parse_notebook`. Never raises for anything a student can put
+    in SUBMISSIONS.
+    """
+    raw = read_submission(submissions, student, assignment)
+    return raw if isinstance(raw, Refused) else parse_notebook(raw)
 
 
 def parse_notebook(raw: bytes) -> Loaded | Refused:
