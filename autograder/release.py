@@ -17,6 +17,7 @@ import nbformat
 
 from autograder.course import NOTEBOOKS_DIR, SOURCE_DIR, assignments, nbgrader_api
 from autograder.preprocessors import is_demo
+from autograder.records import atomic_write
 
 DEMO_MARKER = ("# Demo: the grader does not run this cell. "
                "Define nothing here that your answers need.")
@@ -42,7 +43,8 @@ def release(out_dir: str | os.PathLike[str] = NOTEBOOKS_DIR,
                                    f"{result.get('error', '')}")
             target = out_dir / f"{name}.ipynb"
             nb = nbformat.read(Path(work) / "release" / name / f"{name}.ipynb", as_version=4)
-            nbformat.write(mark_demo_cells(nb), target)
+            # atomic: a reader (JupyterLab, a test) never sees half a notebook
+            atomic_write(target, nbformat.writes(mark_demo_cells(nb)) + "\n")
             written.append(target)
     return written
 
