@@ -7,6 +7,7 @@
     grade SUBMISSIONS --out DIR               grades.csv, feedback/, the gradebook
     report DIR                                the class report (DIR/report/index.html)
     export DIR --format canvas|moodle|csv     per-student totals for an LMS gradebook
+    (and `make review DIR=...`: Formgrader on the graded class, see autograder/review.py)
 
 See docs/instructor.md for the week, step by step.
 """
@@ -46,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     col.add_argument("--assignment", required=True, help="the assignment they answer")
     col.add_argument("--into", required=True, metavar="SUBMISSIONS",
                      help="the submissions folder to add them to")
+    col.add_argument("--replace", action="store_true",
+                     help="replace a student's notebook already in SUBMISSIONS that differs "
+                          "(default: keep it and say so)")
     rep = commands.add_parser("report", help="write the class report of a graded folder")
     rep.add_argument("out", metavar="DIR", help="the folder `grade --out` wrote")
     rep.add_argument("--to", default=None, metavar="FOLDER",
@@ -56,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                      dest="fmt")
     exp.add_argument("--to", default=None, metavar="FILE",
                      help="file to write (default: DIR/export/<format>.csv; never grades.csv)")
+    exp.add_argument("--roster", default=None, metavar="FILE",
+                     help="the LMS's own gradebook export (or a CSV with a student_id column) "
+                          "mapping each student to the id the LMS imports by; needed for "
+                          "Moodle when the students were collected from a Moodle download")
     gr = commands.add_parser("grade", help="grade SUBMISSIONS/<student>/<assignment>/*.ipynb")
     gr.add_argument("submissions", help="folder with one sub-folder per student")
     gr.add_argument("--out", required=True, help="folder for grades.csv and feedback/")
@@ -70,6 +78,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     gr.add_argument("--cpu-seconds", type=int, default=600, help="CPU-time limit per kernel")
     gr.add_argument("--jobs", type=int, default=None,
                     help="submissions graded at once (default: the machine's cores)")
+    gr.add_argument("--executor", choices=["local", "dask"], default="local",
+                    help="local: worker processes on this machine (default); dask: a Dask "
+                         "cluster (see docs/cluster.md)")
+    gr.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                    help="with --executor dask: the cluster's scheduler (tcp://HOST:PORT); "
+                         "without it, a LocalCluster of --jobs workers on this machine")
     gr.add_argument("--no-progress", action="store_true", help="no progress bar")
     gr.add_argument("--canary-source", default=None, metavar="DIR",
                     help="for testing the canary: grade DIR/<assignment>/<assignment>.ipynb "
@@ -101,7 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "collect":
             from autograder.collect import collect, describe_collected
 
-            collected = collect(args.download, args.into, assignment=args.assignment)
+            collected = collect(args.download, args.into, assignment=args.assignment,
+                                replace=args.replace)
             print(describe_collected(collected))
             return 0
         if args.command == "report":
@@ -112,14 +127,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "export":
             from autograder.lms import export_grades
 
-            print(f"wrote {export_grades(args.out, args.fmt, args.to)}")
+            print(f"wrote {export_grades(args.out, args.fmt, args.to, roster=args.roster)}")
             return 0
+        if args.scheduler and args.executor != "dask":
+            gr.error("--scheduler goes with --executor dask")
+        executor = None
+        if args.executor == "dask":
+            from autograder.cluster import DaskExecutor
+
+            executor = DaskExecutor(args.scheduler, args.jobs)
         rows = grade(args.submissions, args.out, only=args.only, seed=args.seed,
                      timeout=args.timeout, jobs=args.jobs,
                      notebook_timeout=args.notebook_timeout,
                      limits=Limits(memory_bytes=args.memory_mb * 2**20,
                                    cpu_seconds=args.cpu_seconds),
-                     progress=not args.no_progress, canary_source=args.canary_source)
+                     progress=not args.no_progress, canary_source=args.canary_source,
+                     executor=executor)
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
