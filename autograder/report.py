@@ -33,7 +33,7 @@ import numpy as np
 from autograder.course import graded_cells
 from autograder.exercises import ASSIGNMENTS, exercises
 from autograder.export import CSV_COLUMNS, FORMULA_STARTS
-from autograder.submissions import GradingError
+from autograder.submissions import REFUSED_STATUSES, GradingError
 
 NOT_ABOUT_THE_ANSWER: dict[str, str] = {
     "timeout": "the cell or the notebook went over its time limit: an endless loop, or a "
@@ -57,7 +57,7 @@ lost on the way. They need an instructor's look (a rerun, a late submission, a w
 student), not a hint, so the report lists them apart, student by student. Every other
 status (wrong_answer, not_implemented, exception, ...) is a verdict on the answer."""
 
-NOT_GRADED = frozenset({"missing_submission", "unreadable_notebook", "symlink_refused"})
+NOT_GRADED = REFUSED_STATUSES
 """Statuses that a submission gets on every row when it could not be graded at all: its
 student is counted, but left out of the assignment's statistics (totals, question means,
 correlations), which describe the submissions the grader read."""

@@ -42,6 +42,11 @@ class Loaded:
     sha256: str
 
 
+REFUSED_STATUSES = frozenset({"missing_submission", "unreadable_notebook", "symlink_refused"})
+"""The statuses of a `Refused` submission: no notebook could be run, so every row of it has
+the same status, it has no autograded notebook, and it is not a judgement of an answer."""
+
+
 @dataclass(frozen=True)
 class Refused:
     """Why a submission cannot be graded: a status of grades.csv and a sentence."""

@@ -21,10 +21,8 @@ from nbgrader.api import Gradebook
 
 from autograder.records import Row
 from autograder.review import CONFIG, autograded_path, verdict_text, with_verdicts
+from autograder.submissions import REFUSED_STATUSES
 from tests.helpers import run_grader
-
-NOT_RUN = {"missing_submission", "unreadable_notebook", "symlink_refused"}
-"""Statuses of a submission that was never run, so has no autograded notebook."""
 
 
 def _submissions(rows):
@@ -50,7 +48,7 @@ def test_every_run_submission_is_where_formgrader_looks_with_its_verdicts(graded
     for (student, assignment), rows in submissions.items():
         path = autograded_path(out, student, assignment)
         assert (out / "source" / assignment / f"{assignment}.ipynb").exists()
-        if {r.status for r in rows} <= NOT_RUN:
+        if {r.status for r in rows} <= REFUSED_STATUSES:
             assert not path.exists(), path
             continue
         cells = _graded_cells(nbformat.read(path, as_version=4))
