@@ -8,8 +8,8 @@ its cells, with its words, on every seed.
 import numpy as np
 import pytest
 
-from tests.helpers import assert_fails_exactly, in_process_failures
 from tests.graded_class import CLASSES
+from tests.helpers import assert_fails_exactly, in_process_failures
 
 SEEDS = [0, 1, 2, 3]
 RIGHT = [(a, s) for a, m in CLASSES.items() for s in m.RIGHT]
