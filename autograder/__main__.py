@@ -85,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="with --executor dask: the cluster's scheduler (tcp://HOST:PORT); "
                          "without it, a LocalCluster of --jobs workers on this machine")
     gr.add_argument("--no-progress", action="store_true", help="no progress bar")
+    gr.add_argument("--profile", default=None, metavar="FILE",
+                    help="write where each phase's time went (JSON) to FILE and print the "
+                         "mean per submission")
     gr.add_argument("--canary-source", default=None, metavar="DIR",
                     help="for testing the canary: grade DIR/<assignment>/<assignment>.ipynb "
                          "instead of the masters before the class")
@@ -142,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                      limits=Limits(memory_bytes=args.memory_mb * 2**20,
                                    cpu_seconds=args.cpu_seconds),
                      progress=not args.no_progress, canary_source=args.canary_source,
-                     executor=executor)
+                     executor=executor, profile=args.profile)
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code

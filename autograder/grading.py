@@ -29,7 +29,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -41,6 +41,7 @@ from autograder.course import SOURCE_DIR, graded_cells, nbgrader_api
 from autograder.executors import Executor, JobFailed, LocalExecutor, kill_kernels
 from autograder.export import CSV_COLUMNS, write_csv  # noqa: F401 - part of this module's API
 from autograder.feedback import render_feedback
+from autograder.profile import WORKER, Profile, Stopwatch
 from autograder.records import (
     RETRIED,
     Row,
@@ -111,6 +112,8 @@ class Graded:
     """The feedback page (HTML)."""
     autograded: str | None = None
     """The autograded notebook with the verdicts (JSON text), None if nothing was run."""
+    seconds: dict[str, float] = field(default_factory=dict)
+    """Where the worker's time went (`autograder.profile`), by phase."""
 
 
 class Grader:
@@ -166,7 +169,8 @@ class Grader:
         (submitted / f"{assignment}.ipynb").write_text(notebook.text, encoding="utf-8")
         verdict_file = self.verdict_dir / sid / f"{assignment}.json"
         verdict_file.unlink(missing_ok=True)
-        result = self.api.autograde(assignment, sid, force=True, create=True)
+        with WORKER.phase("nbgrader"):
+            result = self.api.autograde(assignment, sid, force=True, create=True)
         if not result["success"] or not verdict_file.exists():
             log = (result.get("error") or result.get("log") or "").strip().splitlines()
             rows = _zero_rows(student, assignment, RETRIED,
@@ -175,11 +179,14 @@ class Grader:
                               + "; it will be graded again on the next run")
             return Graded(rows, _plain_feedback(student, assignment, rows))
         verdicts = json.loads(verdict_file.read_text())
-        rows = self._rows_from_gradebook(student, sid, assignment, verdicts)
+        with WORKER.phase("gradebook"):
+            rows = self._rows_from_gradebook(student, sid, assignment, verdicts)
         graded = self._autograded(sid, assignment)
-        page = render_feedback(graded, student=student, assignment=assignment, rows=rows)
-        return Graded(rows, page,
-                      None if graded is None else notebook_text(with_verdicts(graded, rows)))
+        with WORKER.phase("feedback"):
+            page = render_feedback(graded, student=student, assignment=assignment, rows=rows)
+        with WORKER.phase("review"):
+            text = None if graded is None else notebook_text(with_verdicts(graded, rows))
+        return Graded(rows, page, text)
 
     def _rows_from_gradebook(self, student: str, sid: str, assignment: str,
                              verdicts: Mapping[str, Mapping[str, str]]) -> list[Row]:
@@ -283,13 +290,16 @@ def _setup_worker(scratch: str | os.PathLike[str], seed: int,
 
 
 def _grade_job(grader: Grader, job: Job) -> Graded:
-    """Grade one job in a worker; any exception becomes grading_failed rows."""
+    """Grade one job in a worker; any exception becomes grading_failed rows. The result
+    carries where the worker's time went."""
+    WORKER.take()
     try:
         notebook = (job.notebook if isinstance(job.notebook, Refused)
                     else parse_notebook(job.notebook))
-        return grader.grade_one(job.student, job.assignment, notebook)
+        graded = grader.grade_one(job.student, job.assignment, notebook)
     except Exception as error:
-        return _failed(job, f"{type(error).__name__}: {str(error)[:200]}")
+        graded = _failed(job, f"{type(error).__name__}: {str(error)[:200]}")
+    return replace(graded, seconds=WORKER.take())
 
 
 def _failed(job: Job, reason: str) -> Graded:
@@ -397,8 +407,12 @@ def grade(submissions: str | os.PathLike[str], out: str | os.PathLike[str], *,
           notebook_timeout: int = 600, jobs: int | None = None, progress: bool = True,
           executor: Executor | None = None, limits: sandbox.Limits | None = None,
           log: Callable[[str], object] = print,
-          canary_source: str | os.PathLike[str] | None = None) -> list[Row]:
+          canary_source: str | os.PathLike[str] | None = None,
+          profile: str | os.PathLike[str] | None = None) -> list[Row]:
     """Grade every submission not graded yet; return all rows, also written to OUT/grades.csv.
+
+    With `profile` (a file), where the time of the submissions graded in this run went is
+    written there (`autograder.profile.Profile`, JSON) and summed up in one logged line.
 
     Raises GradingError (nothing could run: bad input, misplaced folders, OUT locked),
     CanaryFailed (the masters' solutions are not full marks; nothing was graded) or
@@ -418,7 +432,7 @@ def grade(submissions: str | os.PathLike[str], out: str | os.PathLike[str], *,
             return _grade_class(submissions, out, students, chosen, seed, scratch, settings,
                                 timeout=timeout, notebook_timeout=notebook_timeout,
                                 executor=executor or LocalExecutor(jobs), progress=progress,
-                                canary_source=canary_source, log=log)
+                                canary_source=canary_source, log=log, profile=profile)
         except BaseException:
             kill_kernels()  # kernels this process started itself (one job at a time)
             raise
@@ -430,7 +444,8 @@ def _grade_class(submissions: str | os.PathLike[str], out: Path, students: list[
                  chosen: list[str], seed: int, scratch: Path, settings: dict[str, Any], *,
                  timeout: int, notebook_timeout: int, executor: Executor, progress: bool,
                  canary_source: str | os.PathLike[str] | None,
-                 log: Callable[[str], object]) -> list[Row]:
+                 log: Callable[[str], object],
+                 profile: str | os.PathLike[str] | None = None) -> list[Row]:
     pairs = [(s, a) for s in students for a in chosen]
     fingerprints = {pair: fingerprint(submissions, *pair) for pair in pairs}
     done = {}
@@ -454,13 +469,20 @@ def _grade_class(submissions: str | os.PathLike[str], out: Path, students: list[
     bar = _progress(len(pairs), progress)
     bar.update(len(done))
     jobs = (make_job(submissions, *pair) for pair in todo)  # read as they are handed out
+    main, spent = Stopwatch(), Profile()
     with closing(executor.run(_setup_worker, setup_args, _grade_job, jobs)) as results:
         for job, result in results:
-            done[(job.student, job.assignment)] = _record(out, job, _graded(job, result), seed)
+            graded = _graded(job, result)
+            with main.phase("record"):
+                done[(job.student, job.assignment)] = _record(out, job, graded, seed)
+            spent.add({**graded.seconds, **main.take()})
             bar.update(1)
     bar.close()
     all_rows = [row for pair in pairs for row in done[pair]]
     write_csv(out / "grades.csv", all_rows)
+    if profile is not None:
+        spent.write(profile)
+        log(spent.line())
     write_course(out, chosen)
     carried = write_gradebook(out, template_grader.api.coursedir.db_url, all_rows)
     if carried_line(carried):

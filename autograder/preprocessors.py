@@ -25,11 +25,12 @@ from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Enum, Integer, Unicode
 
 from autograder.case import RefusedReport, Verdict, case_rng, judge_cell
 from autograder.exercises import checks_for
 from autograder.limits import OUTPUT_MESSAGES, OutputCaps, kill_strays, message_bytes
+from autograder.profile import WORKER
 from course_lib.probe import MIME, cell_source, driver_modules, make_request, module_source
 
 
@@ -229,6 +230,11 @@ class ProbeExecute(Execute):
         config=True)
     raise_on_iopub_timeout = Bool(False, help="Go on when a cell's output is late.").tag(
         config=True)
+    # The kernel is thrown away with its sandbox: asking it to shut down and waiting for it
+    # cost about half a second per submission and gains nothing.
+    shutdown_kernel = Enum(["graceful", "immediate"], default_value="immediate",
+                           help="How the kernel is stopped after the last cell.").tag(
+        config=True)
 
     def preprocess(self, nb: NotebookNode, resources: Resources, *args: Any,
                    **kwargs: Any) -> tuple[NotebookNode, Resources]:
@@ -240,7 +246,25 @@ class ProbeExecute(Execute):
         self._probing = {}
         self._channels = resources.setdefault(CHANNEL, {})
         self.timeout_func = self._cell_timeout
-        return super().preprocess(nb, resources, *args, **kwargs)
+        with WORKER.phase("execute"):
+            return super().preprocess(nb, resources, *args, **kwargs)
+
+    async def async_start_new_kernel(self, **kwargs: Any) -> None:
+        with WORKER.phase("kernel_start"):
+            await super().async_start_new_kernel(**kwargs)
+
+    async def async_start_new_kernel_client(self) -> Any:
+        with WORKER.phase("kernel_start"):
+            return await super().async_start_new_kernel_client()
+
+    async def _async_cleanup_kernel(self) -> None:
+        with WORKER.phase("kernel_stop"):
+            await super()._async_cleanup_kernel()
+
+    # nbclient's synchronous set-up calls these wrappers, bound to its own coroutines
+    start_new_kernel = run_sync(async_start_new_kernel)
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+    _cleanup_kernel = run_sync(_async_cleanup_kernel)
 
     def _cell_timeout(self, cell):
         remaining = self._deadline - time.monotonic()
@@ -387,7 +411,8 @@ class JudgeProbes(NbGraderPreprocessor):
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
             if grade_id and utils.is_solution(cell) and errors:
                 self._cell_errors[grade_id] = errors[0]
-        nb, resources = super().preprocess(nb, resources)
+        with WORKER.phase("judge"):
+            nb, resources = super().preprocess(nb, resources)
         if self.verdict_dir:
             folder = os.path.join(self.verdict_dir, resources["nbgrader"]["student"])
             os.makedirs(folder, exist_ok=True)

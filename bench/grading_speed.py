@@ -8,21 +8,29 @@ assignments that have masters), then, on this machine and in this run:
 2. ours, serial (`--jobs 1`) and parallel (`--jobs J`), with the sandbox on and
    feedback pages included.
 
-Prints both wall times and their ratio. Usage:
+Prints both wall times and their ratio; where a submission's time goes in our grader
+(`grade --profile`: kernel start, running the cells, stopping the kernel, judging,
+nbgrader's pipeline, gradebook, feedback page, recording); the floor, the same students'
+code and the grader's calls run in this already-running interpreter (no kernel, no
+nbgrader); and the peak memory (RSS) of one kernel and of one grading worker while the
+parallel run goes. Usage:
 
     .venv/bin/python bench/grading_speed.py [--students 60] [--jobs 2]
 """
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import nbformat
+import psutil
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCE = REPO / "autograder" / "source"
@@ -72,18 +80,116 @@ def plain_nbgrader(submissions, assignments):
         return time.perf_counter() - start
 
 
-def ours(submissions, jobs):
-    """Wall time of `python -m autograder grade` with the sandbox and feedback."""
+class PeakMemory:
+    """Samples the process tree of a running grader: the largest RSS of a kernel and of a
+    grading worker (a child of the grader that is not a kernel or its launcher)."""
+
+    def __init__(self, pid):
+        self.root = psutil.Process(pid)
+        self.kernel = self.worker = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self):
+        while not self._stop.wait(0.1):
+            try:
+                children = self.root.children(recursive=True)
+            except psutil.Error:
+                return
+            for child in children:
+                try:
+                    rss, line = child.memory_info().rss, " ".join(child.cmdline())
+                except psutil.Error:
+                    continue
+                if "ipykernel_launcher" in line:
+                    self.kernel = max(self.kernel, rss)
+                elif "multiprocessing" in line or "autograder" in line:
+                    self.worker = max(self.worker, rss)
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+
+def ours(submissions, jobs, memory=False):
+    """Wall time of `python -m autograder grade` with the sandbox and feedback; the
+    isolation line, the profile (`grade --profile`) and the peak memory (or None)."""
     with tempfile.TemporaryDirectory(prefix="bench-ours-") as out:
+        profile = Path(out).parent / f"{Path(out).name}-profile.json"
         start = time.perf_counter()
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             [sys.executable, "-m", "autograder", "grade", str(submissions), "--out", out,
-             "--jobs", str(jobs), "--seed", "1", "--no-progress"],
-            cwd=REPO, check=True, capture_output=True, text=True)
+             "--jobs", str(jobs), "--seed", "1", "--no-progress", "--profile", str(profile)],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        peak = PeakMemory(proc.pid) if memory else None
+        stdout, stderr = proc.communicate()
         seconds = time.perf_counter() - start
-        isolation = next(line for line in proc.stdout.splitlines()
-                         if line.startswith("isolation:"))
-        return seconds, isolation
+        if peak:
+            peak.stop()
+        if proc.returncode != 0:
+            raise SystemExit(f"grading failed ({proc.returncode}): {stderr[-2000:]}")
+        isolation = next(line for line in stdout.splitlines() if line.startswith("isolation:"))
+        spent = json.loads(profile.read_text())
+        profile.unlink()
+        return seconds, isolation, spent, peak
+
+
+def floor(submissions):
+    """Seconds to run every submission's code and the grader's calls in this interpreter:
+    the solution and import cells executed in a fresh namespace each, then each graded
+    cell's cases called and judged, as the grader does, but with no kernel, no sandbox and
+    no nbgrader (modules imported once, before the clock starts)."""
+    sys.path.insert(0, str(REPO))
+    from autograder.case import case_rng, judge_results
+    from autograder.exercises import checks_for
+    from autograder.preprocessors import is_demo
+    from course_lib import probe
+
+    notebooks = sorted(Path(submissions).glob("*/*/*.ipynb"))
+    for assignment in {p.parent.name for p in notebooks}:  # imports, once
+        _run_notebook_code(nbformat.read(SOURCE / assignment / f"{assignment}.ipynb", 4),
+                           is_demo)
+    start = time.perf_counter()
+    for path in notebooks:
+        assignment = path.parent.name
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception:  # not a notebook: the grader refuses it without running anything
+            continue
+        namespace = _run_notebook_code(nb, is_demo)
+        for grade_id, make_cases in checks_for(assignment).items():
+            cases = make_cases(case_rng(1, grade_id))
+            judge_results(cases, [probe.call_one(c.request(), namespace) for c in cases])
+    return time.perf_counter() - start
+
+
+def _run_notebook_code(nb, is_demo):
+    """Execute a notebook's code cells but the demo and graded test cells (magics and shell
+    lines dropped); a cell that raises is left as it is. Returns the namespace."""
+    namespace = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or is_demo(cell) or meta.get("grade"):
+            continue
+        source = "\n".join(line for line in cell.source.splitlines()
+                           if not line.lstrip().startswith(("%", "!")))
+        try:
+            exec(compile(source, "<cell>", "exec"), namespace)
+        except BaseException:
+            continue
+    return namespace
+
+
+def _profile_lines(spent):
+    from autograder.profile import PHASES
+
+    n = spent["submissions"]
+    total = sum(spent["seconds"].values())
+    for name, what in PHASES.items():
+        seconds = spent["seconds"].get(name, 0.0)
+        yield (f"  {what:<55} {seconds / n:6.3f} s  {100 * seconds / total:5.1f} %")
+    yield f"  {'in all, per submission (worker time)':<55} {total / n:6.3f} s"
 
 
 def main():
@@ -99,16 +205,25 @@ def main():
         anchor = plain_nbgrader(submissions, assignments)
         print(f"plain nbgrader autograde, serial:      {anchor:7.1f} s "
               f"({anchor / args.students:.2f} s per submission)")
-        serial, _ = ours(submissions, 1)
+        serial, _, spent, _ = ours(submissions, 1)
         print(f"python -m autograder grade --jobs 1:   {serial:7.1f} s "
               f"({serial / args.students:.2f} s per submission, feedback included)")
-        mine, isolation = ours(submissions, args.jobs)
+        mine, isolation, _, peak = ours(submissions, args.jobs, memory=True)
         print(f"python -m autograder grade --jobs {args.jobs}:   {mine:7.1f} s "
               f"({mine / args.students:.2f} s per submission, feedback included)")
         print(f"  {isolation}")
+        least = floor(submissions)
+        print(f"floor, the same code in this interpreter: {least:7.2f} s "
+              f"({1000 * least / args.students:.1f} ms per submission)")
+        print("where a submission's time goes, --jobs 1 (grade --profile):")
+        for line in _profile_lines(spent):
+            print(line)
+        print(f"peak memory: one kernel {peak.kernel / 2**20:.0f} MiB, one grading worker "
+              f"{peak.worker / 2**20:.0f} MiB")
         print(f"speed-up against plain nbgrader: {anchor / mine:.2f}x "
               f"(serial, demo cells skipped: {anchor / serial:.2f}x; "
-              f"from {args.jobs} workers: {serial / mine:.2f}x)")
+              f"from {args.jobs} workers: {serial / mine:.2f}x); "
+              f"ours --jobs 1 is {serial / least:.0f}x the floor")
 
 
 if __name__ == "__main__":
