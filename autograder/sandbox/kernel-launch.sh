@@ -18,9 +18,12 @@ sockets="$SANDBOX_SOCKETS"
 child=""
 
 # SIGKILL to the sandbox's first process inside (the pid namespace's init: every process
-# in the namespace dies with it), then to bwrap.
+# in the namespace dies with it), then to bwrap. bwrap is stopped first, so that a child it
+# is creating at that moment (which asks for its own parent-death signal only once it runs)
+# is in the list of its children when we read it.
 stop_sandbox() {
     if [ -n "$child" ]; then
+        kill -STOP "$child" 2>/dev/null || true
         for inner in $(cat "/proc/$child/task/$child/children" 2>/dev/null); do
             kill -KILL "$inner" 2>/dev/null || true
         done
