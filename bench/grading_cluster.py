@@ -8,6 +8,9 @@ answers, mixed over the assignments), then, on this machine and in this run:
    LocalCluster of J one-thread worker processes);
 3. the scheduler's per-task overhead: 1,000 trivial tasks through the same client.
 
+Core-seconds per submission are wall time x workers / submissions: the cores a run holds,
+the canary and the cluster's start included.
+
 While each grade runs, the process tree is sampled (psutil) for the peak resident memory of
 a grading worker and of a kernel. Prints both wall times, the core-seconds per submission,
 their ratio, the overhead, the peaks, and an estimate for a large course. Usage:
@@ -17,7 +20,6 @@ their ratio, the overhead, the peaks, and an estimate for a large course. Usage:
 
 import argparse
 import os
-import resource
 import sys
 import tempfile
 import threading
@@ -65,8 +67,6 @@ class TreeSampler:
     def __init__(self, interval: float = 0.25) -> None:
         self.interval = interval
         self.peak = {"worker": 0, "kernel": 0}
-        self.worker_cpu: dict[int, float] = {}
-        """Each grading worker's CPU seconds, its reaped kernels' included, last seen."""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -87,34 +87,20 @@ class TreeSampler:
                     continue
                 try:
                     rss = process.memory_info().rss
-                    cpu = sum(process.cpu_times()[:4])  # user, system, reaped children's
                 except psutil.Error:
                     continue
                 self.peak[kind] = max(self.peak[kind], rss)
-                if kind == "worker":
-                    self.worker_cpu[process.pid] = cpu
 
 
-def _cpu_seconds() -> float:
-    """User + system seconds of this process so far."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    return own.ru_utime + own.ru_stime
 
-
-def timed_grade(submissions: Path, executor: object) -> tuple[float, float, dict[str, int]]:
-    """(wall seconds, CPU seconds, peak RSS per kind) of grading `submissions` afresh.
-
-    CPU seconds: the main process's, plus each grading worker's (its kernels' included)
-    as last sampled."""
+def timed_grade(submissions: Path, executor: object) -> tuple[float, dict[str, int]]:
+    """(wall seconds, peak RSS per kind) of grading `submissions` afresh."""
     with tempfile.TemporaryDirectory(prefix="bench-cluster-out-") as out:
-        cpu = _cpu_seconds()
         start = time.perf_counter()
         with TreeSampler() as sampler:
             grade(submissions, out, seed=1, progress=False, executor=executor,
                   log=lambda line: None)
-        wall = time.perf_counter() - start
-        cpu = _cpu_seconds() - cpu + sum(sampler.worker_cpu.values())
-        return wall, cpu, dict(sampler.peak)
+        return time.perf_counter() - start, dict(sampler.peak)
 
 
 def _trivial(i: int) -> int:
@@ -147,17 +133,15 @@ def main() -> None:
         print(f"{n} submissions over {', '.join(assignments)}; {os.cpu_count()} cores, "
               f"{jobs} workers; each grade includes its canary (the {len(assignments)} "
               "masters)", flush=True)
-        local, local_cpu, local_peak = timed_grade(submissions, LocalExecutor(jobs))
+        local, local_peak = timed_grade(submissions, LocalExecutor(jobs))
         print(f"--jobs {jobs} (LocalExecutor):            {local:7.1f} s wall, "
-              f"{local * jobs / n:.2f} core-s per submission "
-              f"(CPU {local_cpu / n:.2f} s per submission)", flush=True)
+              f"{local * jobs / n:.2f} core-s per submission", flush=True)
         with DaskExecutor(None, jobs, log=lambda line: print(f"  {line}", flush=True)) as dask:
-            cluster, cluster_cpu, cluster_peak = timed_grade(submissions, dask)
+            cluster, cluster_peak = timed_grade(submissions, dask)
             overhead = scheduler_overhead(dask)
     core_seconds = cluster * jobs / n
     print(f"--executor dask --jobs {jobs} (LocalCluster): {cluster:7.1f} s wall, "
-          f"{core_seconds:.2f} core-s per submission (CPU {cluster_cpu / n:.2f} s per "
-          "submission)")
+          f"{core_seconds:.2f} core-s per submission")
     print(f"dask / --jobs wall time: {cluster / local:.3f}")
     print(f"scheduler overhead: {overhead * 1e3:.2f} ms per task "
           f"({TRIVIAL_TASKS} trivial tasks through the same client, {jobs} workers)")
