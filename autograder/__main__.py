@@ -15,6 +15,7 @@ See docs/instructor.md for the week, step by step.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import warnings
 from collections.abc import Sequence
@@ -82,7 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="local: worker processes on this machine (default); dask: a Dask "
                          "cluster (see docs/cluster.md)")
     gr.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                    help="with --executor dask: the cluster's scheduler (tcp://HOST:PORT); "
+                    help="with --executor dask: the cluster's scheduler (tcp://HOST:PORT), "
+                         "whose workers are the cluster's own (--jobs does not apply); "
                          "without it, a LocalCluster of --jobs workers on this machine")
     gr.add_argument("--no-progress", action="store_true", help="no progress bar")
     gr.add_argument("--profile", default=None, metavar="FILE",
@@ -134,18 +136,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.scheduler and args.executor != "dask":
             gr.error("--scheduler goes with --executor dask")
-        executor = None
+        executor = contextlib.nullcontext()
         if args.executor == "dask":
             from autograder.cluster import DaskExecutor
 
+            # one cluster for the canary and the class
             executor = DaskExecutor(args.scheduler, args.jobs)
-        rows = grade(args.submissions, args.out, only=args.only, seed=args.seed,
-                     timeout=args.timeout, jobs=args.jobs,
-                     notebook_timeout=args.notebook_timeout,
-                     limits=Limits(memory_bytes=args.memory_mb * 2**20,
-                                   cpu_seconds=args.cpu_seconds),
-                     progress=not args.no_progress, canary_source=args.canary_source,
-                     executor=executor, profile=args.profile)
+        with executor:
+            rows = grade(args.submissions, args.out, only=args.only, seed=args.seed,
+                         timeout=args.timeout, jobs=args.jobs,
+                         notebook_timeout=args.notebook_timeout,
+                         limits=Limits(memory_bytes=args.memory_mb * 2**20,
+                                       cpu_seconds=args.cpu_seconds),
+                         progress=not args.no_progress, canary_source=args.canary_source,
+                         executor=executor if args.executor == "dask" else None,
+                         profile=args.profile)
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code

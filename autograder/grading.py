@@ -271,10 +271,16 @@ def _setup_worker(scratch: str | os.PathLike[str], seed: int,
     """
     import tempfile
 
+    template = Path(settings["template"])
+    if settings["isolate"] and not template.is_dir():
+        # another machine: the grader's check of the sandbox says nothing about this one
+        enabled, reason = sandbox.namespaces_available()
+        if not enabled:
+            raise GradingError(f"this worker cannot sandbox kernels ({reason}); run it as "
+                               "root with bubblewrap, see docs/cluster.md")
     if not Path(scratch).is_dir():
         scratch = tempfile.mkdtemp(prefix="autograder-worker-")
     root = Path(tempfile.mkdtemp(prefix=f"worker-{os.getpid()}-", dir=scratch))
-    template = Path(settings["template"])
     if template.is_dir():
         shutil.rmtree(root)
         shutil.copytree(template, root)  # gradebook with the assignments registered
