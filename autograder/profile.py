@@ -71,7 +71,8 @@ WORKER = Stopwatch()
 
 @dataclass
 class Profile:
-    """Totals over a run's graded submissions (those that ran in a worker this run)."""
+    """Totals over the submissions a run graded in a kernel (a missing or unreadable notebook,
+    which costs next to nothing, is not counted)."""
 
     submissions: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
