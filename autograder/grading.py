@@ -59,6 +59,7 @@ from autograder.review import (
     write_course,
     write_gradebook,
 )
+from autograder.sandbox.provisioner import stop_zygote
 from autograder.submissions import (
     GradingError,
     Loaded,
@@ -443,6 +444,7 @@ def grade(submissions: str | os.PathLike[str], out: str | os.PathLike[str], *,
             kill_kernels()  # kernels this process started itself (one job at a time)
             raise
         finally:
+            stop_zygote()  # the zygote of the kernels graded in this process, if any
             shutil.rmtree(scratch, ignore_errors=True)
 
 

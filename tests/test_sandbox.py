@@ -128,7 +128,12 @@ def test_sandboxed_kernelspec_binds_nothing_of_the_repository_but_the_environmen
         inside = source == REPO_DIR or REPO_DIR in source.parents
         assert not inside or source == allowed_inside_repo, source
     assert overrides["KernelManager.transport"] == "ipc"
-    assert Path(overrides["KernelManager.ip"]).parent == Path(spec["env"]["SANDBOX_SOCKETS"])
+    provisioner = spec["metadata"]["kernel_provisioner"]
+    assert provisioner["provisioner_name"] == sandbox.PROVISIONER
+    sockets = Path(provisioner["config"]["sockets"])  # the kernel's own, in the bound folder
+    assert Path(overrides["KernelManager.ip"]).parent == sockets
+    assert sockets.parent == Path(spec["env"]["SANDBOX_SOCKETS"])
+    assert argv[-2:] == [sys.executable, sandbox.ZYGOTE_INSIDE]
 
 
 def test_sandboxed_kernel_runs_as_an_unprivileged_user_under_every_limit(

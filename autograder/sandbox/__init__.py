@@ -13,7 +13,7 @@ The kernel's whole file system is built from nothing by bubblewrap (`bwrap`, fro
 - its connection file, read-only at `CONNECTION_FILE`, and its socket folder: a fresh
   folder for every kernel, owned by the kernel's user, removed when the kernel ends;
 - fresh private tmpfs at `WORK_DIR` (its working folder), `/tmp`, `/var/tmp`, `/dev/shm`
-  and `/run`, whose sizes add up to `Limits.scratch_bytes`;
+  and `/run`, whose sizes add up to `Limits.scratch_bytes`, made for it alone;
 - a minimal `/dev` and its own `/proc`. No `/etc`, no `/sys`, no `/home`.
 
 It gets its own network (nothing but a loopback), PID, IPC, UTS and cgroup namespaces and
@@ -21,6 +21,11 @@ a new session; it runs as an unprivileged user (one per worker) with no capabili
 under limits on memory, CPU time, processes, file size and open files; and it is killed
 when the grader's worker dies, however it dies (a parent-death signal tells the launcher,
 which kills the sandbox; `--die-with-parent` ties bwrap to the launcher).
+
+Kernels are not started from nothing: each worker has one zygote (`zygote.py`) in that
+sandbox, which has imported what kernels need, and forks each kernel into pid, mount and
+IPC namespaces and tmpfs of its own (`provisioner.py` is the worker's side). A kernel
+starts in a few hundredths of a second instead of about a second, and is as fresh.
 
 Where bubblewrap cannot run (not root, or its probe fails), the kernel runs unisolated
 with the limits `applied_limits` lists, and `describe` says loudly what is missing.
@@ -30,8 +35,8 @@ import atexit
 import json
 import os
 import shutil
-import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +54,17 @@ SCRATCH_SHARES = {WORK_DIR: 4, "/tmp": 6, "/var/tmp": 2, "/dev/shm": 3, "/run": 
 """How `Limits.scratch_bytes` is split between the kernel's private tmpfs (sixteenths)."""
 COURSE_LIB_SUFFIXES = {".py", ".json", ".csv", ".txt", ".npy", ".npz"}
 """The files of course_lib copied for the kernel: code and data, no caches."""
+ZYGOTE = Path(__file__).resolve().parent / "zygote.py"
+ZYGOTE_INSIDE = "/tmp/.zygote/zygote.py"
+"""Where the zygote's program is bound in its sandbox: under /tmp, which each kernel gets
+fresh, so no kernel sees it."""
+PRELOAD = ["ipykernel.kernelapp", "ipykernel.debugger", "IPython.core.completerlib",
+           "tornado.queues", "numpy", "matplotlib.pyplot", "course_lib"]
+"""What the zygote imports once for all its kernels: the kernel machinery and what every
+notebook of the course imports first."""
+RLIMITS = {"--as": "RLIMIT_AS", "--cpu": "RLIMIT_CPU", "--fsize": "RLIMIT_FSIZE",
+           "--nofile": "RLIMIT_NOFILE", "--core": "RLIMIT_CORE", "--nproc": "RLIMIT_NPROC"}
+"""`applied_limits`' prlimit options as the resource limits the zygote sets on a kernel."""
 
 
 @dataclass
@@ -136,16 +152,32 @@ def _parents_args(path: Path) -> list[str]:
 
 @dataclass
 class Layout:
-    """What one worker's kernels see: the course_lib copy and the socket folder on the host."""
+    """What one worker's kernels see: the course_lib copy, the folder that holds the
+    kernel's socket folder (`sockets / "kernel"`) and the zygote's program, on the host."""
 
     course_lib: Path | None
     sockets: Path | None
     uid: int
     limits: Limits
+    zygote: Path | None = None
+
+    @property
+    def kernel_sockets(self) -> Path | None:
+        return None if self.sockets is None else self.sockets / "kernel"
+
+
+def _kept(layout: Layout) -> list[str]:
+    """The bound folders that lie under a scratch place (the runtime of a checkout under
+    /tmp, the socket folder under /run): each kernel's fresh tmpfs must not cover them."""
+    bound = [*_runtime_paths(), *([layout.sockets] if layout.sockets is not None else [])]
+    return [str(path) for path in bound
+            if any(Path(place) == path or Path(place) in path.parents
+                   for place in SCRATCH_SHARES)]
 
 
 def _bwrap_argv(layout: Layout, command: list[str]) -> list[str]:
-    """bwrap, then setpriv to the kernel's user, then `command`, all inside the sandbox."""
+    """bwrap, then `command` (the zygote) as root of the sandbox with the capabilities it
+    needs to make each kernel's namespaces and become the kernel's user."""
     argv = [bwrap_path() or "bwrap", *_system_args(), "--dev", "/dev", "--proc", "/proc"]
     for path, size in scratch_sizes(layout.limits).items():
         argv += ["--perms", "1777", "--size", str(size), "--tmpfs", path]
@@ -158,9 +190,13 @@ def _bwrap_argv(layout: Layout, command: list[str]) -> list[str]:
                  "--ro-bind", str(layout.course_lib), COURSE_LIB_DIR]
     if layout.sockets is not None:
         argv += [*_parents_args(layout.sockets),
-                 "--bind", str(layout.sockets), str(layout.sockets),
-                 *_parents_args(Path(CONNECTION_FILE)),
-                 "--perms", "0444", "--ro-bind-data", "3", CONNECTION_FILE]
+                 "--bind", str(layout.sockets), str(layout.sockets)]
+    if layout.zygote is not None:
+        argv += [*_parents_args(Path(ZYGOTE_INSIDE)),
+                 "--ro-bind", str(layout.zygote), ZYGOTE_INSIDE]
+    argv += [*_parents_args(Path(CONNECTION_FILE)), "--dir", str(Path(CONNECTION_FILE).parent)]
+    if _kept(layout):
+        argv += ["--dir", "/.hold"]  # see zygote.HOLD
     argv += ["--remount-ro", "/",
              # every namespace but the user one: root's user namespace would map the
              # kernel's user to root outside; the kernel gets a real unprivileged uid
@@ -175,18 +211,36 @@ def _bwrap_argv(layout: Layout, command: list[str]) -> list[str]:
            "JPY_PARENT_PID": "1"}
     for key, value in env.items():
         argv += ["--setenv", key, value]
-    # setpriv needs these three to become the kernel's user; it then drops every capability
-    argv += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
-             "--cap-add", "CAP_SETPCAP", "--",
-             "/usr/bin/setpriv", f"--reuid={layout.uid}", f"--regid={layout.uid}",
-             "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all",
-             "--", *command]
+    # the zygote needs these to make namespaces and mounts and to become the kernel's user;
+    # each kernel then drops every capability (zygote._kernel)
+    argv += ["--cap-drop", "ALL", "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETUID",
+             "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP", "--", *command]
     return argv
 
 
 def sandbox_command(layout: Layout, command: list[str]) -> list[str]:
-    """The full host command that runs `command` in the sandbox under the limits."""
-    return [*_prlimit_argv(layout.limits, True), *_bwrap_argv(layout, command)]
+    """The full host command that runs `command` (the zygote) in the sandbox. The zygote
+    itself runs no student code and gets no limits but no core files; each kernel gets
+    `layout.limits` from the zygote (`zygote_config`)."""
+    return ["prlimit", "--core=0", "--", *_bwrap_argv(layout, command)]
+
+
+def zygote_config(layout: Layout, preload: list[str] | None = None) -> dict:
+    """The zygote's `config` line: what it preloads and what each kernel gets."""
+    return {"preload": PRELOAD if preload is None else preload, "uid": layout.uid,
+            "rlimits": {RLIMITS[k]: v for k, v in applied_limits(layout.limits, True).items()},
+            "scratch": scratch_sizes(layout.limits),
+            "keep": _kept(layout),
+            "connection_file": CONNECTION_FILE, "work_dir": WORK_DIR,
+            "argv": KERNEL_COMMAND[3:]}
+
+
+def stage_zygote(target: Path) -> Path:
+    """Copy the zygote's program into `target` (read-only for all); return the copy."""
+    copy = Path(target) / "zygote.py"
+    shutil.copyfile(ZYGOTE, copy)
+    os.chmod(copy, 0o444)
+    return copy
 
 
 def namespaces_available() -> tuple[bool, str]:
@@ -199,14 +253,28 @@ def namespaces_available() -> tuple[bool, str]:
     for tool in ("setpriv", "prlimit"):
         if not Path(f"/usr/bin/{tool}").exists():
             return False, f"`/usr/bin/{tool}` (util-linux) is not installed"
-    layout = Layout(course_lib=None, sockets=None, uid=65533, limits=Limits())
-    try:
-        probe = subprocess.run(sandbox_command(layout, [sys.executable, "-c", "import numpy"]),
-                               capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return False, f"bubblewrap could not start: {error}"
-    if probe.returncode != 0:
-        return False, f"bubblewrap failed its probe: {probe.stderr.strip()[-300:]}"
+    from autograder.sandbox.provisioner import Zygote, ZygoteError
+
+    with tempfile.TemporaryDirectory(prefix="sandbox-probe-") as stage:
+        os.chmod(stage, 0o755)
+        layout = Layout(course_lib=None, sockets=None, uid=65533, limits=Limits(),
+                        zygote=stage_zygote(Path(stage)))
+        errors = tempfile.TemporaryFile()
+        try:
+            zygote = Zygote(sandbox_command(layout, [sys.executable, ZYGOTE_INSIDE]), None,
+                            zygote_config(layout, preload=[]), stderr=errors)
+            try:  # a kernel's whole start, as its user, with numpy imported and no kernel
+                status = zygote.wait(zygote.start(None), timeout=60)
+            finally:
+                zygote.stop()
+        except (OSError, ZygoteError) as error:
+            status, reason = None, str(error)
+        else:
+            reason = f"its probe kernel ended with status {status}"
+        if status != 0:
+            errors.seek(0)
+            detail = errors.read().decode(errors="replace").strip()[-300:]
+            return False, f"bubblewrap failed its probe: {reason} {detail}".strip()
     return True, ""
 
 
@@ -277,7 +345,8 @@ def _remove_at_exit(path: Path) -> None:
 
 
 def prepare_worker(limits: Limits, uid: int) -> Layout:
-    """This worker's staging folder on the host: a copy of course_lib and a socket folder."""
+    """This worker's staging folder on the host: a copy of course_lib, the zygote's program
+    and the folder of the kernels' socket folders."""
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     os.chmod(RUN_DIR, 0o755)
     prune_stale_workers(RUN_DIR)
@@ -286,9 +355,13 @@ def prepare_worker(limits: Limits, uid: int) -> Layout:
     stage.mkdir(mode=0o755)
     _remove_at_exit(stage)
     course_lib = stage_course_lib(stage / "lib")
-    return Layout(course_lib=course_lib, sockets=stage / "kernel", uid=uid, limits=limits)
+    return Layout(course_lib=course_lib, sockets=stage / "ipc", uid=uid, limits=limits,
+                  zygote=stage_zygote(stage))
 
 
+PROVISIONER = "course-sandbox"
+"""The kernel provisioner of sandboxed kernels (`provisioner.ZygoteProvisioner`, an entry
+point of this package)."""
 KERNEL_COMMAND = [sys.executable, "-m", "ipykernel_launcher", "--HistoryManager.enabled=False"]
 """The kernel, without IPython's history database: a grading kernel has no use for it, and
 without the sandbox it would be the grader's own ~/.ipython/profile_default/history.sqlite,
@@ -310,26 +383,34 @@ def install_kernel(worker_dir: str | os.PathLike[str], *, limits: Limits, enable
     uid : int
         The unprivileged user id the kernel runs as (one per worker).
 
-    With the sandbox, each kernel is started by `kernel-launch.sh` under a parent-death
-    signal; it talks to the grader over Unix sockets in a folder made fresh for it.
+    With the sandbox, the kernelspec's command starts the worker's zygote (by
+    `kernel-launch.sh`, under a parent-death signal) and the `course-sandbox` provisioner
+    has it fork each kernel; a kernel talks to the grader over Unix sockets in a folder
+    made fresh for it.
     """
     spec_dir = Path(worker_dir) / "share" / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
-    overrides = {"Execute.kernel_name": KERNEL_NAME}
+    overrides = {"Execute.kernel_name": KERNEL_NAME,
+                 "AsyncKernelManager.client_class":
+                     "autograder.sandbox.provisioner.ReadyClient"}
     if enabled:
+        from autograder.sandbox.provisioner import stop_zygote
+
+        stop_zygote()  # its sandbox binds the staging folder that is made again here
         layout = prepare_worker(limits, uid)
-        kernel = [*KERNEL_COMMAND, "-f", CONNECTION_FILE]
         argv = ["setpriv", "--pdeathsig", "TERM", "--", "sh", str(LAUNCHER),
-                "{connection_file}", *sandbox_command(layout, kernel)]
-        env = {"SANDBOX_SOCKETS": str(layout.sockets), "SANDBOX_UID": str(uid),
-               "SANDBOX_WORKER_PID": str(os.getpid())}
+                *sandbox_command(layout, [sys.executable, ZYGOTE_INSIDE])]
+        env = {"SANDBOX_SOCKETS": str(layout.sockets), "SANDBOX_WORKER_PID": str(os.getpid())}
+        metadata = {"kernel_provisioner": {"provisioner_name": PROVISIONER, "config": {
+            "zygote": zygote_config(layout), "sockets": str(layout.kernel_sockets),
+            "uid": uid}}}
         overrides.update({"KernelManager.transport": "ipc",
-                          "KernelManager.ip": str(layout.sockets / "k")})
+                          "KernelManager.ip": str(layout.kernel_sockets / "k")})
     else:
         argv = [*_prlimit_argv(limits, False), *KERNEL_COMMAND, "-f", "{connection_file}"]
-        env = {}
+        env, metadata = {}, {}
     spec = {"argv": argv, "display_name": "Python 3 (grading sandbox)", "language": "python",
-            "interrupt_mode": "message", "env": env}
+            "interrupt_mode": "message", "env": env, "metadata": metadata}
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
     os.environ["JUPYTER_PATH"] = os.pathsep.join(
         [str(Path(worker_dir) / "share"), *filter(None, [os.environ.get("JUPYTER_PATH")])])

@@ -1,19 +1,17 @@
 #!/bin/sh
-# Start one student's kernel in the bubblewrap sandbox built by autograder/sandbox/__init__.py.
-#   usage: kernel-launch.sh CONNECTION_FILE COMMAND...
-# COMMAND (prlimit ... bwrap ... setpriv ... python -m ipykernel_launcher) reads the
-# connection file on fd 3. The grader starts this script under a parent-death signal
-# (TERM), so it learns when the grader's worker dies; it then kills the sandbox itself and
-# exits. It does not leave that to bwrap's --die-with-parent alone: a worker killed while
-# bwrap was starting, before bwrap had asked for its own parent-death signal, would leave
-# a kernel behind.
-#   SANDBOX_SOCKETS  the kernel's socket folder, made fresh for each kernel and removed
-#                    when the kernel ends (anything the kernel left there goes with it)
-#   SANDBOX_UID      the unprivileged user the kernel runs as
+# Start one grading worker's kernel zygote in the bubblewrap sandbox built by
+# autograder/sandbox/__init__.py.
+#   usage: kernel-launch.sh COMMAND...
+# COMMAND (prlimit ... bwrap ... python zygote.py) talks to the worker on its stdin and
+# stdout. The grader starts this script under a parent-death signal (TERM), so it learns
+# when the grader's worker dies; it then kills the sandbox itself and exits. It does not
+# leave that to bwrap's --die-with-parent alone: a worker killed while bwrap was starting,
+# before bwrap had asked for its own parent-death signal, would leave a zygote behind.
+#   SANDBOX_SOCKETS     the folder that holds the kernels' socket folders (each one made
+#                       fresh for its kernel by the worker), made here and removed when the
+#                       zygote ends (anything a kernel left there goes with it)
 #   SANDBOX_WORKER_PID  the grader's worker, this script's parent
 set -eu
-connection_file="$1"
-shift
 sockets="$SANDBOX_SOCKETS"
 child=""
 
@@ -32,8 +30,7 @@ stop_sandbox() {
 }
 
 rm -rf "$sockets"
-mkdir -m 0700 "$sockets"
-chown "$SANDBOX_UID:$SANDBOX_UID" "$sockets"
+mkdir -m 0755 "$sockets"
 trap 'rm -rf "$sockets"' EXIT
 trap 'stop_sandbox; exit 143' TERM
 trap 'stop_sandbox; exit 130' INT HUP
@@ -41,7 +38,10 @@ trap 'stop_sandbox; exit 130' INT HUP
 [ "$(cut -d ' ' -f 4 /proc/$$/stat)" = "$SANDBOX_WORKER_PID" ] || exit 143
 
 status=0
-"$@" 3< "$connection_file" &
+# an asynchronous command's stdin would be /dev/null: hand the worker's pipe over on fd 3
+exec 3<&0
+"$@" 0<&3 3<&- &
 child=$!
+exec 3<&-
 wait "$child" || status=$?
 exit "$status"
