@@ -287,7 +287,7 @@ def _setup_worker(scratch: str | os.PathLike[str], seed: int,
         shutil.copytree(template, root)  # gradebook with the assignments registered
     overrides = sandbox.install_kernel(root, limits=settings["limits"],
                                        enabled=settings["isolate"],
-                                       uid=60000 + os.getpid() % 5000)
+                                       uid=60000 + os.getpid() % 5000, prestart=True)
     grader = Grader(root, seed=seed, verdict_dir=Path(scratch) / "verdicts",
                     timeout=settings["timeout"], notebook_timeout=settings["notebook_timeout"],
                     overrides=overrides)

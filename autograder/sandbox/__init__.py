@@ -370,7 +370,7 @@ limit."""
 
 
 def install_kernel(worker_dir: str | os.PathLike[str], *, limits: Limits, enabled: bool,
-                   uid: int) -> dict:
+                   uid: int, prestart: bool = False) -> dict:
     """Write a kernelspec for the sandboxed kernel; return the config overrides that use it.
 
     Parameters
@@ -382,6 +382,9 @@ def install_kernel(worker_dir: str | os.PathLike[str], *, limits: Limits, enable
         Whether the sandbox can be used (see `namespaces_available`).
     uid : int
         The unprivileged user id the kernel runs as (one per worker).
+    prestart : bool
+        Start the worker's zygote now (with the sandbox), so that it imports what kernels
+        need while the worker goes on.
 
     With the sandbox, the kernelspec's command starts the worker's zygote (by
     `kernel-launch.sh`, under a parent-death signal) and the `course-sandbox` provisioner
@@ -412,6 +415,10 @@ def install_kernel(worker_dir: str | os.PathLike[str], *, limits: Limits, enable
     spec = {"argv": argv, "display_name": "Python 3 (grading sandbox)", "language": "python",
             "interrupt_mode": "message", "env": env, "metadata": metadata}
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
+    if enabled and prestart:
+        from autograder.sandbox.provisioner import zygote_for
+
+        zygote_for(argv, {**os.environ, **env}, metadata["kernel_provisioner"]["config"]["zygote"])
     os.environ["JUPYTER_PATH"] = os.pathsep.join(
         [str(Path(worker_dir) / "share"), *filter(None, [os.environ.get("JUPYTER_PATH")])])
     return overrides

@@ -37,6 +37,8 @@ READY_SECONDS = 120.0
 BIND_SECONDS = 60.0
 """How long a new kernel may take to listen before jupyter_client's own wait takes over."""
 KILL_SECONDS = 5.0
+POLL_SECONDS = 0.002
+"""How often a kernel's end is looked for while waiting for it (a dictionary lookup)."""
 STOP_SECONDS = 5.0
 """How long `Zygote.stop` waits at each step (end of input, SIGTERM, SIGKILL)."""
 """How long `kill` waits for the zygote to report the kernel's namespace gone."""
@@ -78,12 +80,16 @@ class Zygote:
                                         name="kernel-zygote-reader")
         self._reader.start()
         self._send({"config": dict(config)})
+
+    def wait_ready(self) -> None:
+        """Block until the zygote has imported what kernels need; ZygoteError if it died."""
         with self._lock:
             if not self._lock.wait_for(lambda: self._ready or self._dead, READY_SECONDS):
                 self._dead = f"it did not get ready in {READY_SECONDS:.0f} s"
-        if self._dead:
+            dead = self._dead if not self._ready else None
+        if dead:
             self.stop()
-            raise ZygoteError(f"the kernel zygote could not start: {self._dead}")
+            raise ZygoteError(f"the kernel zygote could not start: {dead}")
 
     @property
     def alive(self) -> bool:
@@ -119,6 +125,7 @@ class Zygote:
 
     def start(self, connection: Mapping[str, Any] | None) -> int:
         """Fork a kernel on `connection` (None: a probe); return its id."""
+        self.wait_ready()
         with self._lock:
             self._next += 1
             ident = self._next
@@ -183,7 +190,9 @@ _current_lock = threading.Lock()
 
 def zygote_for(command: Sequence[str], env: Mapping[str, str] | None,
                config: Mapping[str, Any]) -> Zygote:
-    """This process's zygote for `command`, started (or started again) when needed."""
+    """This process's zygote for `command`, started (or started again) when needed; it may
+    still be importing (`Zygote.start` waits for it). Starting it as soon as a worker is set
+    up lets it import while the worker prepares its first submission."""
     global _current
     with _current_lock:
         if _current is not None and (not _current.alive or _current.command != list(command)):
@@ -192,6 +201,27 @@ def zygote_for(command: Sequence[str], env: Mapping[str, str] | None,
         if _current is None:
             _current = Zygote(command, env, config)
         return _current
+
+
+def _forget_inherited() -> None:
+    """In a forked child (a pool worker): the parent's zygote is not this process's. Close
+    the child's copies of its pipes, so that the parent's zygote still sees the end of its
+    input when the parent stops it."""
+    global _current
+    if _current is not None:
+        # /dev/null in place of each pipe, at the same descriptor: the file objects (whose
+        # locks the parent's reader thread may hold) still own a descriptor they can close
+        null = os.open(os.devnull, os.O_RDWR)
+        for pipe in (_current.process.stdin, _current.process.stdout):
+            try:
+                os.dup2(null, pipe.fileno())
+            except (OSError, ValueError):
+                pass
+        os.close(null)
+        _current = None
+
+
+os.register_at_fork(after_in_child=_forget_inherited)
 
 
 def stop_zygote() -> None:
@@ -248,7 +278,7 @@ class ZygoteProvisioner(LocalProvisioner):  # type: ignore[misc]
         while not all(path.exists() for path in paths):
             if await self.poll() is not None or asyncio.get_running_loop().time() > deadline:
                 return  # jupyter_client reports a dead or silent kernel itself
-            await asyncio.sleep(0.003)
+            await asyncio.sleep(POLL_SECONDS)
 
     async def poll(self) -> int | None:
         if self._ident is None or self._owner is None:
@@ -259,9 +289,22 @@ class ZygoteProvisioner(LocalProvisioner):  # type: ignore[misc]
         if self._ident is None or self._owner is None:
             return 0
         owner, ident = self._owner, self._ident
-        status = await asyncio.get_running_loop().run_in_executor(None, owner.wait, ident)
+        status = await self._ended(None)
         owner.forget(ident)
         self._ident = None
+        return status
+
+    async def _ended(self, timeout: float | None) -> int | None:
+        """The kernel's status once it has ended, or None after `timeout` seconds.
+
+        Polled on the event loop: no thread (a worker forked from a process whose event
+        loop had started executor threads would wait on threads that do not exist)."""
+        loop = asyncio.get_running_loop()
+        end = None if timeout is None else loop.time() + timeout
+        while (status := await self.poll()) is None:
+            if end is not None and loop.time() > end:
+                return None
+            await asyncio.sleep(POLL_SECONDS)
         return status
 
     async def send_signal(self, signum: int) -> None:
@@ -273,8 +316,7 @@ class ZygoteProvisioner(LocalProvisioner):  # type: ignore[misc]
         if self._ident is None or self._owner is None:
             return
         self._owner.kill(self._ident)
-        owner, ident = self._owner, self._ident
-        await asyncio.get_running_loop().run_in_executor(None, owner.wait, ident, KILL_SECONDS)
+        await self._ended(KILL_SECONDS)
 
     async def terminate(self, restart: bool = False) -> None:
         await self.kill(restart)
