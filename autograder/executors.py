@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import itertools
 import os
+import pickle
 import signal
 from collections.abc import Callable, Container, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -113,7 +114,12 @@ class Executor(Protocol):
 
 
 class SerialExecutor:
-    """Grade in this process, one job after the other."""
+    """Grade in this process, one job after the other. The set-up is done once for all
+    the runs with the same set-up arguments (a canary, then the class)."""
+
+    def __init__(self) -> None:
+        self._key: bytes | None = None
+        self._context: Any = None
 
     def run(self, setup: Callable[..., Any], setup_args: Sequence[Any],
             task: Callable[[Any, Any], Any],
@@ -122,16 +128,22 @@ class SerialExecutor:
         first = next(jobs, _NONE)
         if first is _NONE:
             return
-        try:
-            context = setup(*setup_args)
-        except Exception as error:
-            failed = JobFailed(f"the grader could not start: {type(error).__name__}: "
-                               f"{str(error)[:200]}")
-            for job in itertools.chain([first], jobs):
-                yield job, failed
-            return
+        key = _setup_key(setup, setup_args)
+        if key != self._key:
+            try:
+                self._context, self._key = setup(*setup_args), key
+            except Exception as error:
+                failed = JobFailed(f"the grader could not start: {type(error).__name__}: "
+                                   f"{str(error)[:200]}")
+                for job in itertools.chain([first], jobs):
+                    yield job, failed
+                return
         for job in itertools.chain([first], jobs):
-            yield job, task(context, job)
+            yield job, task(self._context, job)
+
+
+def _setup_key(setup: Callable[..., Any], setup_args: Sequence[Any]) -> bytes:
+    return pickle.dumps((setup, tuple(setup_args)))
 
 
 _NONE = object()
@@ -144,22 +156,40 @@ class LocalExecutor:
     waiting), so a class's notebooks are never all in memory. A job whose worker died is
     tried once more in a fresh pool, then reported as `JobFailed`. When the consumer stops
     (an exception, SIGTERM, Ctrl-C), the workers and their kernels are killed before the
-    exception goes on.
+    exception goes on. The workers stay up between runs with the same set-up arguments
+    (the canary, then the class: their kernels' zygotes are warm) until `close`.
     """
 
     def __init__(self, jobs: int | None = None) -> None:
         self.jobs = jobs or os.cpu_count() or 1
+        self._serial = SerialExecutor()
+        self._pool: ProcessPoolExecutor | None = None
+        self._pool_key: bytes | None = None
+
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Let the workers finish and exit (their kernels and zygotes go with them)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool, self._pool_key = None, None
+
+    def _discard_pool(self) -> None:
+        if self._pool is not None:
+            stop_pool(self._pool)
+            self._pool, self._pool_key = None, None
 
     def run(self, setup: Callable[..., Any], setup_args: Sequence[Any],
             task: Callable[[Any, Any], Any],
             jobs: Iterable[Any]) -> Generator[tuple[Any, Any], None, None]:
-        source = iter(jobs)
-        first = list(itertools.islice(source, 2))
-        if self.jobs == 1 or len(first) <= 1:
-            yield from SerialExecutor().run(setup, setup_args, task,
-                                            itertools.chain(first, source))
+        if self.jobs == 1:
+            yield from self._serial.run(setup, setup_args, task, jobs)
             return
-        source = itertools.chain(first, source)
+        source = iter(jobs)
         tries: dict[int, int] = {}
         retry: list[Any] = []
         while True:
@@ -180,13 +210,22 @@ class LocalExecutor:
             elif not retry:
                 return
 
+    def _pool_for(self, setup: Callable[..., Any],
+                  setup_args: Sequence[Any]) -> ProcessPoolExecutor:
+        key = _setup_key(setup, setup_args)
+        if self._pool is not None and self._pool_key != key:
+            self.close()
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_worker,
+                                             initargs=(os.getpid(), setup, setup_args))
+            self._pool_key = key
+        return self._pool
+
     def _pool_run(self, setup: Callable[..., Any], setup_args: Sequence[Any],
                   task: Callable[[Any, Any], Any], jobs: Iterator[Any],
                   broken: list[Any]) -> Generator[tuple[Any, Any], None, None]:
-        """Run jobs in one pool until they are done or the pool breaks; the jobs it was
+        """Run jobs in the pool until they are done or the pool breaks; the jobs it was
         running when it broke go to `broken`, the ones it had not taken stay in `jobs`."""
-        pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_worker,
-                                   initargs=(os.getpid(), setup, setup_args))
         futures: dict[Future, Any] = {}
 
         def refill() -> None:
@@ -195,7 +234,8 @@ class LocalExecutor:
                 if job is _NONE:
                     return
                 try:
-                    futures[pool.submit(_run_in_worker, task, job)] = job
+                    futures[self._pool_for(setup, setup_args).submit(
+                        _run_in_worker, task, job)] = job
                 except BrokenProcessPool:
                     broken.append(job)
 
@@ -215,9 +255,10 @@ class LocalExecutor:
                     yield job, result
                 refill()
         except BaseException:
-            stop_pool(pool)
+            self._discard_pool()
             raise
-        pool.shutdown(wait=True)
+        if broken:
+            self._discard_pool()
 
 
 def stop_pool(pool: ProcessPoolExecutor) -> None:

@@ -20,6 +20,7 @@ and are removed by their run; a later run removes those of runs that were killed
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -117,6 +118,12 @@ class Graded:
     """Where the worker's time went (`autograder.profile`), by phase."""
 
 
+def refused(student: str, assignment: str, notebook: Refused) -> Graded:
+    """What a submission with no notebook to run gives: every cell at 0 with the reason."""
+    rows = _zero_rows(student, assignment, notebook.status, notebook.message)
+    return Graded(rows, _plain_feedback(student, assignment, rows))
+
+
 class Grader:
     """Grades submissions, one at a time, in its own nbgrader course directory `root`.
 
@@ -159,8 +166,7 @@ class Grader:
         page, and the autograded notebook with the verdicts in its test cells (for
         Formgrader; see `autograder.review`)."""
         if isinstance(notebook, Refused):
-            rows = _zero_rows(student, assignment, notebook.status, notebook.message)
-            return Graded(rows, _plain_feedback(student, assignment, rows))
+            return refused(student, assignment, notebook)
         self.prepare(assignment)
         sid = internal_id(student)
         submitted = self.root / "submitted" / sid / assignment
@@ -393,20 +399,33 @@ def _canary_problems(assignment: str, rows: Iterable[Row]) -> list[str]:
             for (status, message), cells in by_verdict.items()]
 
 
-def run_canary(executor: Executor, setup_args: Sequence[Any], chosen: Iterable[str],
-               canary_source: str | os.PathLike[str]) -> None:
-    """Grade each chosen assignment's master like a student; raise CanaryFailed unless all ok."""
-    jobs = [Job(CANARY_STUDENT, a, read_bytes_nofollow(
-        Path(canary_source) / a / f"{a}.ipynb"), "canary", canary=True) for a in chosen]
-    problems = []
-    with closing(executor.run(_setup_worker, setup_args, _grade_job, jobs)) as results:
-        for job, result in results:
-            problems += _canary_problems(job.assignment, _graded(job, result).rows)
-    if problems:
-        raise CanaryFailed(
-            "the masters' solutions did not get full marks in the grading environment, so "
-            "it is broken (e.g. course_lib not importable in the kernel); no submission was "
-            "graded. Fix the environment and run again. " + "; ".join(problems))
+def canary_jobs(chosen: Iterable[str], canary_source: str | os.PathLike[str]) -> list[Job]:
+    """The canary: each chosen assignment's master, graded like a student's notebook."""
+    return [Job(CANARY_STUDENT, a, read_bytes_nofollow(Path(canary_source) / a / f"{a}.ipynb"),
+                "canary", canary=True) for a in chosen]
+
+
+class Canary:
+    """The canary's verdict as its results come in; `CanaryFailed` at the last one unless
+    every master got full marks."""
+
+    def __init__(self, jobs: Sequence[Job]) -> None:
+        self.waiting = len(jobs)
+        self.problems: list[str] = []
+
+    @property
+    def passed(self) -> bool:
+        return self.waiting == 0
+
+    def add(self, job: Job, graded: Graded) -> None:
+        self.problems += _canary_problems(job.assignment, graded.rows)
+        self.waiting -= 1
+        if self.waiting == 0 and self.problems:
+            raise CanaryFailed(
+                "the masters' solutions did not get full marks in the grading environment, "
+                "so it is broken (e.g. course_lib not importable in the kernel); no "
+                "submission was graded. Fix the environment and run again. "
+                + "; ".join(self.problems))
 
 
 def grade(submissions: str | os.PathLike[str], out: str | os.PathLike[str], *,
@@ -435,15 +454,18 @@ def grade(submissions: str | os.PathLike[str], out: str | os.PathLike[str], *,
         log(line)
         seed = run_seed(out, seed)
         scratch = _new_scratch(out)
+        own = LocalExecutor(jobs) if executor is None else None
         try:
             return _grade_class(submissions, out, students, chosen, seed, scratch, settings,
                                 timeout=timeout, notebook_timeout=notebook_timeout,
-                                executor=executor or LocalExecutor(jobs), progress=progress,
+                                executor=executor or own, progress=progress,
                                 canary_source=canary_source, log=log, profile=profile)
         except BaseException:
             kill_kernels()  # kernels this process started itself (one job at a time)
             raise
         finally:
+            if own is not None:
+                own.close()  # its workers, set up once for the canary and the class
             stop_zygote()  # the zygote of the kernels graded in this process, if any
             shutil.rmtree(scratch, ignore_errors=True)
 
@@ -471,22 +493,56 @@ def _grade_class(submissions: str | os.PathLike[str], out: Path, students: list[
                     notebook_timeout=notebook_timeout, out=str(out.resolve()),
                     canary_source=str(canary_source or SOURCE_DIR))
     setup_args = (str(scratch.resolve()), seed, settings)
-    pending = sorted({assignment for _, assignment in todo})
-    if pending:
-        run_canary(executor, setup_args, pending, settings["canary_source"])
+    # The masters go first, then the class; nothing of the class is recorded until the
+    # canary has passed (its results wait in `held`), so a broken environment touches
+    # nothing, and no worker waits idle for the canary's slowest master.
+    canary_first = canary_jobs(sorted({a for _, a in todo}), settings["canary_source"])
+    canary, held = Canary(canary_first), []
     bar = _progress(len(pairs), progress)
     bar.update(len(done))
-    jobs = (make_job(submissions, *pair) for pair in todo)  # read as they are handed out
+    no_notebook: list[Job] = []
+
+    def notebooks() -> Iterator[Job]:
+        """The jobs with a notebook to run, read as they are handed out; the others (a
+        missing or unreadable notebook, a link) wait in `no_notebook` for this process."""
+        for pair in todo:
+            job = make_job(submissions, *pair)
+            if isinstance(job.notebook, Refused):
+                no_notebook.append(job)
+            else:
+                yield job
+
+    def record_refused() -> None:
+        while canary.passed and no_notebook:
+            job = no_notebook.pop()
+            done[(job.student, job.assignment)] = _record(
+                out, job, refused(job.student, job.assignment, job.notebook), seed)
+            bar.update(1)
+
     main, spent = Stopwatch(), Profile()
+
+    def record(job: Job, graded: Graded) -> None:
+        with main.phase("record"):
+            done[(job.student, job.assignment)] = _record(out, job, graded, seed)
+        recorded = main.take()
+        if "execute" in graded.seconds:  # a kernel ran (a worker failure did not)
+            spent.add({**graded.seconds, **recorded})
+        bar.update(1)
+
+    jobs = itertools.chain(canary_first, notebooks())
     with closing(executor.run(_setup_worker, setup_args, _grade_job, jobs)) as results:
         for job, result in results:
             graded = _graded(job, result)
-            with main.phase("record"):
-                done[(job.student, job.assignment)] = _record(out, job, graded, seed)
-            record = main.take()
-            if "execute" in graded.seconds:  # a kernel ran: refusals cost next to nothing
-                spent.add({**graded.seconds, **record})
-            bar.update(1)
+            if job.canary:
+                canary.add(job, graded)  # raises CanaryFailed at the last master
+            elif not canary.passed:
+                held.append((job, graded))
+            else:
+                record(job, graded)
+            while canary.passed and held:
+                record(*held.pop(0))
+            record_refused()
+    record_refused()
     bar.close()
     all_rows = [row for pair in pairs for row in done[pair]]
     write_csv(out / "grades.csv", all_rows)

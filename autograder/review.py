@@ -211,18 +211,23 @@ def write_gradebook(out: str | os.PathLike[str], template_db_url: str,
     target = Path(out) / "gradebook.db"
     building = Path(out) / ".gradebook.db.tmp"
     shutil.copyfile(template_db_url.removeprefix("sqlite:///"), building)
+    by_submission: dict[tuple[str, str], list[Row]] = {}
+    for row in rows:
+        by_submission.setdefault((row.student_id, row.assignment), []).append(row)
     with Gradebook(f"sqlite:///{building}") as gradebook:
-        for row in rows:
-            gradebook.update_or_create_student(row.student_id)
-            try:
-                grade = gradebook.find_grade(row.grade_id, row.assignment, row.assignment,
-                                             row.student_id)
-            except Exception:  # nbgrader's MissingEntry: no submission yet
-                gradebook.update_or_create_submission(row.assignment, row.student_id)
-                grade = gradebook.find_grade(row.grade_id, row.assignment, row.assignment,
-                                             row.student_id)
-            grade.auto_score = row.score
-            grade.needs_manual_grade = False
+        # a file being built, copied into place only once complete: no need to wait for the
+        # disk at each of nbgrader's commits (one per student and per submission)
+        gradebook.db.connection().exec_driver_sql("PRAGMA synchronous=OFF")
+        for student in dict.fromkeys(student for student, _ in by_submission):
+            gradebook.update_or_create_student(student)
+        for (student, assignment), submitted in by_submission.items():
+            submission = gradebook.update_or_create_submission(assignment, student)
+            grades = {grade.name: grade for notebook in submission.notebooks
+                      for grade in notebook.grades}
+            for row in submitted:
+                grade = grades[row.grade_id]
+                grade.auto_score = row.score
+                grade.needs_manual_grade = False
         gradebook.db.commit()
         # read last, just before the copy: edits made in Formgrader while building count
         previous = _manual_fields(target) if target.exists() else ({}, {})

@@ -66,6 +66,8 @@ def write_class(root):
 class GradedClass:
     submissions: Path
     out: Path
+    profile: Path
+    """What `grade --profile` wrote for this run."""
     returncode: int
     stdout: str
     stderr: str
@@ -95,8 +97,10 @@ def shared_class(tmp_path_factory):
         if not done.exists():
             shutil.rmtree(folder, ignore_errors=True)
             write_class(folder / "submissions")
-            proc, _ = run_grader(folder / "submissions", folder / "out", "--jobs", "2")
+            proc, _ = run_grader(folder / "submissions", folder / "out", "--jobs", "2",
+                                 "--profile", folder / "profile.json")
             done.write_text(json.dumps({"returncode": proc.returncode, "stdout": proc.stdout,
                                         "stderr": proc.stderr}))
     result = json.loads(done.read_text())
-    return GradedClass(folder / "submissions", folder / "out", **result)
+    return GradedClass(folder / "submissions", folder / "out", folder / "profile.json",
+                       **result)

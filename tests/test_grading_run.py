@@ -340,3 +340,16 @@ def test_grader_failures_are_graded_again_and_nothing_else_is(class_run):
     assert changed == {"fails_in_grader"}
     assert [r for r in rows if r["student_id"] != "fails_in_grader"] == [
         r for r in first if r["student_id"] != "fails_in_grader"]
+
+
+def test_the_gradebook_revision_read_here_is_the_one_alembic_gives(tmp_path):
+    """`alembic_head` reads nbgrader's migration scripts instead of starting `alembic`:
+    the revision it stamps on every new gradebook is the one nbgrader's own way gives."""
+    import nbgrader.api
+
+    from autograder import course
+
+    course.nbgrader_api(tmp_path)  # puts alembic_head in place of nbgrader's function
+    assert nbgrader.api.get_alembic_version is course.alembic_head
+    asked = course._ask_nbgrader()  # nbgrader's own: the `alembic heads` command
+    assert len(asked) == 12 and course.alembic_head() == asked

@@ -254,6 +254,7 @@ class ZygoteProvisioner(LocalProvisioner):  # type: ignore[misc]
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         owner = zygote_for(cmd, kwargs.get("env"), self.zygote)
+        owner.wait_ready()  # its launcher has made the folder of the socket folders
         sockets = Path(self.sockets)
         shutil.rmtree(sockets, ignore_errors=True)
         sockets.mkdir(mode=0o700)
