@@ -53,12 +53,12 @@ from autograder.records import (
     save_record,
 )
 from autograder.review import (
+    GradebookBuilder,
     carried_line,
     notebook_text,
     with_verdicts,
     write_autograded,
     write_course,
-    write_gradebook,
 )
 from autograder.sandbox.provisioner import stop_zygote
 from autograder.submissions import (
@@ -493,10 +493,38 @@ def _grade_class(submissions: str | os.PathLike[str], out: Path, students: list[
                     notebook_timeout=notebook_timeout, out=str(out.resolve()),
                     canary_source=str(canary_source or SOURCE_DIR))
     setup_args = (str(scratch.resolve()), seed, settings)
-    # The masters go first, then the class; nothing of the class is recorded until the
-    # canary has passed (its results wait in `held`), so a broken environment touches
-    # nothing, and no worker waits idle for the canary's slowest master.
-    canary_first = canary_jobs(sorted({a for _, a in todo}), settings["canary_source"])
+    # built as submissions are recorded: the main process does it while workers grade
+    gradebook = GradebookBuilder(out, template_grader.api.coursedir.db_url)
+    try:
+        for rows in done.values():
+            gradebook.add(rows)
+        all_rows = _grade_pending(submissions, out, pairs, todo, done, seed, setup_args,
+                                  executor=executor, gradebook=gradebook,
+                                  progress=progress, profile=profile, log=log)
+    except BaseException:
+        gradebook.discard()
+        raise
+    write_course(out, chosen)
+    carried = gradebook.finish()
+    if carried_line(carried):
+        log(carried_line(carried))
+    return all_rows
+
+
+def _grade_pending(submissions: str | os.PathLike[str], out: Path,
+                   pairs: list[tuple[str, str]], todo: list[tuple[str, str]],
+                   done: dict[tuple[str, str], list[Row]], seed: int,
+                   setup_args: Sequence[Any], *, executor: Executor,
+                   gradebook: GradebookBuilder, progress: bool,
+                   profile: str | os.PathLike[str] | None,
+                   log: Callable[[str], object]) -> list[Row]:
+    """Grade `todo` (the canary first), recording each submission as it comes; write
+    grades.csv and the profile; return every row of the class.
+
+    The masters go first, then the class; nothing of the class is recorded until the
+    canary has passed (its results wait in `held`), so a broken environment touches
+    nothing, and no worker waits idle for the canary's slowest master."""
+    canary_first = canary_jobs(sorted({a for _, a in todo}), setup_args[2]["canary_source"])
     canary, held = Canary(canary_first), []
     bar = _progress(len(pairs), progress)
     bar.update(len(done))
@@ -517,6 +545,7 @@ def _grade_class(submissions: str | os.PathLike[str], out: Path, students: list[
             job = no_notebook.pop()
             done[(job.student, job.assignment)] = _record(
                 out, job, refused(job.student, job.assignment, job.notebook), seed)
+            gradebook.add(done[(job.student, job.assignment)])
             bar.update(1)
 
     main, spent = Stopwatch(), Profile()
@@ -524,6 +553,7 @@ def _grade_class(submissions: str | os.PathLike[str], out: Path, students: list[
     def record(job: Job, graded: Graded) -> None:
         with main.phase("record"):
             done[(job.student, job.assignment)] = _record(out, job, graded, seed)
+            gradebook.add(done[(job.student, job.assignment)])
         recorded = main.take()
         if "execute" in graded.seconds:  # a kernel ran (a worker failure did not)
             spent.add({**graded.seconds, **recorded})
@@ -549,10 +579,6 @@ def _grade_class(submissions: str | os.PathLike[str], out: Path, students: list[
     if profile is not None:
         spent.write(profile)
         log(spent.line())
-    write_course(out, chosen)
-    carried = write_gradebook(out, template_grader.api.coursedir.db_url, all_rows)
-    if carried_line(carried):
-        log(carried_line(carried))
     return all_rows
 
 

@@ -34,7 +34,7 @@ PHASES = {
     "gradebook": "read the scores back",
     "feedback": "render the feedback page",
     "review": "the notebook for Formgrader",
-    "record": "write pages and record (main process)",
+    "record": "write pages, record, gradebook (main process)",
 }
 """Each phase's name and what it covers, in the order a submission goes through them."""
 

@@ -181,9 +181,10 @@ def _apply(gradebook: Any, previous: tuple[dict, dict]) -> list[int]:
     return counts
 
 
-def write_gradebook(out: str | os.PathLike[str], template_db_url: str,
-                    rows: Iterable[Row]) -> Carried:
-    """DIR/gradebook.db: the class's scores from `rows`, with the previous manual fields.
+class GradebookBuilder:
+    """DIR/gradebook.db, built while the class is graded: each submission's rows go in as
+    they are recorded (`add`), then `finish` carries over the previous manual fields and
+    puts the new gradebook in place.
 
     Parameters
     ----------
@@ -191,60 +192,90 @@ def write_gradebook(out: str | os.PathLike[str], template_db_url: str,
         The grading folder.
     template_db_url : str
         sqlite URL of a gradebook with the assignments registered (no students).
-    rows : iterable of Row
-        Every row of grades.csv.
 
-    Returns
-    -------
-    Carried
-        The manual grades and comments carried over from the previous DIR/gradebook.db.
-
-    The new gradebook is built beside the old one, by the run's main process alone, then
-    copied into the old file with SQLite's backup API under SQLite's own lock: a Formgrader
-    that has the gradebook open keeps using the same file (its edits land in the new
-    content; a file renamed into place would leave it writing into the deleted one), and
-    readers see the old content or the new. The manual fields are read after building,
-    just before the copy, so an edit made while the run was building is kept too.
+    The new gradebook is built beside the old one (DIR/.gradebook.db.tmp), by the run's
+    main process alone, then copied into the old file with SQLite's backup API under
+    SQLite's own lock: a Formgrader that has the gradebook open keeps using the same file
+    (its edits land in the new content; a file renamed into place would leave it writing
+    into the deleted one), and readers see the old content or the new. The manual fields
+    are read after building, just before the copy, so an edit made while the run was
+    building is kept too. A run that stops before `finish` leaves the old gradebook as it
+    was.
     """
-    from nbgrader.api import Gradebook
 
-    target = Path(out) / "gradebook.db"
-    building = Path(out) / ".gradebook.db.tmp"
-    shutil.copyfile(template_db_url.removeprefix("sqlite:///"), building)
-    by_submission: dict[tuple[str, str], list[Row]] = {}
-    for row in rows:
-        by_submission.setdefault((row.student_id, row.assignment), []).append(row)
-    with Gradebook(f"sqlite:///{building}") as gradebook:
+    def __init__(self, out: str | os.PathLike[str], template_db_url: str) -> None:
+        from nbgrader.api import Gradebook
+
+        self.target = Path(out) / "gradebook.db"
+        self.building = Path(out) / ".gradebook.db.tmp"
+        shutil.copyfile(template_db_url.removeprefix("sqlite:///"), self.building)
+        self.gradebook = Gradebook(f"sqlite:///{self.building}")
         # a file being built, copied into place only once complete: no need to wait for the
         # disk at each of nbgrader's commits (one per student and per submission)
-        gradebook.db.connection().exec_driver_sql("PRAGMA synchronous=OFF")
-        for student in dict.fromkeys(student for student, _ in by_submission):
-            gradebook.update_or_create_student(student)
-        for (student, assignment), submitted in by_submission.items():
-            submission = gradebook.update_or_create_submission(assignment, student)
-            grades = {grade.name: grade for notebook in submission.notebooks
-                      for grade in notebook.grades}
-            for row in submitted:
-                grade = grades[row.grade_id]
-                grade.auto_score = row.score
-                grade.needs_manual_grade = False
+        self.gradebook.db.connection().exec_driver_sql("PRAGMA synchronous=OFF")
+        self._students: set[str] = set()
+
+    def add(self, rows: Sequence[Row]) -> None:
+        """The rows of one submission (one student, one assignment)."""
+        if not rows:
+            return
+        student, assignment = rows[0].student_id, rows[0].assignment
+        if student not in self._students:
+            self.gradebook.update_or_create_student(student)
+            self._students.add(student)
+        submission = self.gradebook.update_or_create_submission(assignment, student)
+        grades = {grade.name: grade for notebook in submission.notebooks
+                  for grade in notebook.grades}
+        for row in rows:
+            grade = grades[row.grade_id]
+            grade.auto_score = row.score
+            grade.needs_manual_grade = False
+
+    def finish(self) -> Carried:
+        """Carry the previous manual fields over and put the gradebook in place."""
+        gradebook, target, building = self.gradebook, self.target, self.building
         gradebook.db.commit()
         # read last, just before the copy: edits made in Formgrader while building count
         previous = _manual_fields(target) if target.exists() else ({}, {})
         carried = _apply(gradebook, previous)
-    dropped = sorted(" ".join(key) for fields in previous for key in fields)
-    backup = None
-    if dropped:  # nothing an instructor wrote is lost: the old gradebook stays, whole
-        backup = target.with_name(f"gradebook.before-{time.strftime('%Y%m%d-%H%M%S')}.db")
-        shutil.copyfile(target, backup)
-    if target.exists():
-        with closing(sqlite3.connect(building)) as source, \
-                closing(sqlite3.connect(target, timeout=60)) as destination:
-            source.backup(destination)
-        building.unlink()
-    else:
-        building.replace(target)
-    return Carried(grades=carried[0], comments=carried[1], dropped=dropped, backup=backup)
+        self.close()
+        dropped = sorted(" ".join(key) for fields in previous for key in fields)
+        backup = None
+        if dropped:  # nothing an instructor wrote is lost: the old gradebook stays, whole
+            backup = target.with_name(f"gradebook.before-{time.strftime('%Y%m%d-%H%M%S')}.db")
+            shutil.copyfile(target, backup)
+        if target.exists():
+            with closing(sqlite3.connect(building)) as source, \
+                    closing(sqlite3.connect(target, timeout=60)) as destination:
+                source.backup(destination)
+            building.unlink()
+        else:
+            building.replace(target)
+        return Carried(grades=carried[0], comments=carried[1], dropped=dropped, backup=backup)
+
+    def close(self) -> None:
+        self.gradebook.close()
+
+    def discard(self) -> None:
+        """Stop building: the old gradebook stays as it was."""
+        self.close()
+        self.building.unlink(missing_ok=True)
+
+
+def write_gradebook(out: str | os.PathLike[str], template_db_url: str,
+                    rows: Iterable[Row]) -> Carried:
+    """DIR/gradebook.db from all the class's `rows` at once (see `GradebookBuilder`)."""
+    by_submission: dict[tuple[str, str], list[Row]] = {}
+    for row in rows:
+        by_submission.setdefault((row.student_id, row.assignment), []).append(row)
+    builder = GradebookBuilder(out, template_db_url)
+    try:
+        for submitted in by_submission.values():
+            builder.add(submitted)
+    except BaseException:
+        builder.discard()
+        raise
+    return builder.finish()
 
 
 def carried_line(carried: Carried) -> str:
@@ -265,6 +296,7 @@ def notebook_text(nb: nbformat.NotebookNode) -> str:
     return nbformat.writes(nb)
 
 
-__all__ = ["AUTOGRADED", "Carried", "autograded_path", "carried_line", "verdict_text",
-           "with_verdicts", "write_autograded", "write_course", "write_gradebook"]
+__all__ = ["AUTOGRADED", "Carried", "GradebookBuilder", "autograded_path", "carried_line",
+           "verdict_text", "with_verdicts", "write_autograded", "write_course",
+           "write_gradebook"]
 

@@ -13,7 +13,7 @@ Prints both wall times and their ratio; where a submission's time goes in our gr
 nbgrader's pipeline, gradebook, feedback page, recording); the floor, the same students'
 code and the grader's calls run in this already-running interpreter (no kernel, no
 nbgrader); and the peak memory (RSS) of one kernel and of one grading worker while the
-parallel run goes. Usage:
+parallel run goes (a kernel, a worker's kernel zygote, a worker). Usage:
 
     .venv/bin/python bench/grading_speed.py [--students 60] [--jobs 2]
 """
@@ -81,12 +81,15 @@ def plain_nbgrader(submissions, assignments):
 
 
 class PeakMemory:
-    """Samples the process tree of a running grader: the largest RSS of a kernel and of a
-    grading worker (a child of the grader that is not a kernel or its launcher)."""
+    """Samples the process tree of a running grader: the largest RSS of a kernel (a process
+    forked by a worker's zygote that runs as a kernel's user), its largest USS (the memory
+    only it uses: what one more kernel costs, the rest being shared with its zygote), the
+    largest RSS of a zygote, and that of a grading worker (a child of the grader running
+    `autograder` or multiprocessing)."""
 
     def __init__(self, pid):
         self.root = psutil.Process(pid)
-        self.kernel = self.worker = 0
+        self.kernel = self.kernel_unique = self.zygote = self.worker = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -99,13 +102,17 @@ class PeakMemory:
                 return
             for child in children:
                 try:
-                    rss, line = child.memory_info().rss, " ".join(child.cmdline())
+                    line, uid = " ".join(child.cmdline()), child.uids().real
+                    if "zygote.py" in line and uid != 0:
+                        memory = child.memory_full_info()
+                        self.kernel = max(self.kernel, memory.rss)
+                        self.kernel_unique = max(self.kernel_unique, memory.uss)
+                    elif "zygote.py" in line:
+                        self.zygote = max(self.zygote, child.memory_info().rss)
+                    elif "multiprocessing" in line or "autograder" in line:
+                        self.worker = max(self.worker, child.memory_info().rss)
                 except psutil.Error:
                     continue
-                if "ipykernel_launcher" in line:
-                    self.kernel = max(self.kernel, rss)
-                elif "multiprocessing" in line or "autograder" in line:
-                    self.worker = max(self.worker, rss)
 
     def stop(self):
         self._stop.set()
@@ -218,7 +225,9 @@ def main():
         print("where a submission's time goes, --jobs 1 (grade --profile):")
         for line in _profile_lines(spent):
             print(line)
-        print(f"peak memory: one kernel {peak.kernel / 2**20:.0f} MiB, one grading worker "
+        print(f"peak memory: one kernel {peak.kernel / 2**20:.0f} MiB "
+              f"({peak.kernel_unique / 2**20:.0f} MiB of it its own, the rest shared with "
+              f"its zygote), one zygote {peak.zygote / 2**20:.0f} MiB, one grading worker "
               f"{peak.worker / 2**20:.0f} MiB")
         print(f"speed-up against plain nbgrader: {anchor / mine:.2f}x "
               f"(serial, demo cells skipped: {anchor / serial:.2f}x; "

@@ -208,7 +208,10 @@ def _bwrap_argv(layout: Layout, command: list[str]) -> list[str]:
            "PYTHONDONTWRITEBYTECODE": "1", "MPLCONFIGDIR": "/tmp/matplotlib",
            "MPLBACKEND": "agg", "IPYTHONDIR": "/tmp/ipython", "JUPYTER_RUNTIME_DIR": "/tmp",
            # the kernel's lifetime is bwrap's (--die-with-parent): no parent poller
-           "JPY_PARENT_PID": "1"}
+           "JPY_PARENT_PID": "1",
+           # as ipykernel's own kernelspec sets it: debugpy (imported by the zygote) warns
+           # on stderr about frozen modules otherwise
+           "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     for key, value in env.items():
         argv += ["--setenv", key, value]
     # the zygote needs these to make namespaces and mounts and to become the kernel's user;
