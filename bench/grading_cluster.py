@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))
 from autograder.cluster import DaskExecutor  # noqa: E402
 from autograder.executors import LocalExecutor  # noqa: E402
 from autograder.grading import grade  # noqa: E402
-from bench.grading_speed import build_class  # noqa: E402
+from bench.grading_speed import build_class, is_kernel  # noqa: E402
 
 STUDENTS, ASSIGNMENTS, CORES = 10_000, 5, 100
 """The course the closing estimate is for: students x assignments on a cluster of cores."""
@@ -50,9 +50,11 @@ def _kind(process: psutil.Process) -> str | None:
         return None
     if not cmdline or "python" not in Path(cmdline[0]).name:
         return None
-    if "ipykernel_launcher" in cmdline:
+    if is_kernel(process):
         return "kernel"
     joined = " ".join(cmdline)
+    if "zygote.py" in joined:  # a worker's zygote, or a kernel's init
+        return None
     if "resource_tracker" in joined or "forkserver" in joined:
         return None
     try:

@@ -80,6 +80,17 @@ def plain_nbgrader(submissions, assignments):
         return time.perf_counter() - start
 
 
+def is_kernel(process):
+    """Whether `process` is a student's kernel: forked by a worker's zygote (its command
+    line is the zygote's), running as a kernel's user (the zygote and each kernel's init
+    run as root)."""
+    try:
+        return ("zygote.py" in " ".join(process.cmdline())
+                and process.uids().real != 0)
+    except psutil.Error:
+        return False
+
+
 class PeakMemory:
     """Samples the process tree of a running grader: the largest RSS of a kernel (a process
     forked by a worker's zygote that runs as a kernel's user), its largest USS (the memory
@@ -102,8 +113,8 @@ class PeakMemory:
                 return
             for child in children:
                 try:
-                    line, uid = " ".join(child.cmdline()), child.uids().real
-                    if "zygote.py" in line and uid != 0:
+                    line = " ".join(child.cmdline())
+                    if is_kernel(child):
                         memory = child.memory_full_info()
                         self.kernel = max(self.kernel, memory.rss)
                         self.kernel_unique = max(self.kernel_unique, memory.uss)
