@@ -210,9 +210,6 @@ class GradebookBuilder:
         self.building = Path(out) / ".gradebook.db.tmp"
         shutil.copyfile(template_db_url.removeprefix("sqlite:///"), self.building)
         self.gradebook = Gradebook(f"sqlite:///{self.building}")
-        # a file being built, copied into place only once complete: no need to wait for the
-        # disk at each of nbgrader's commits (one per student and per submission)
-        self.gradebook.db.connection().exec_driver_sql("PRAGMA synchronous=OFF")
         self._students: set[str] = set()
 
     def add(self, rows: Sequence[Row]) -> None:
