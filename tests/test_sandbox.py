@@ -140,17 +140,37 @@ def test_sandboxed_kernel_runs_as_an_unprivileged_user_under_every_limit(
         tmp_path, jupyter_path):
     _require_sandbox()
     overrides, _ = _install(tmp_path, True, uid=61998)
-    rlimits, who, imports = _run_cells(tmp_path, overrides, [
+    rlimits, who, imports, status = _run_cells(tmp_path, overrides, [
         RLIMIT_CELL,
         "import os\nprint(os.getuid(), os.getcwd(), sorted(os.listdir('/')))",
         "import course_lib\nprint(course_lib.__file__)\n"
-        "try:\n    import autograder\nexcept ImportError:\n    print('no autograder')"])
+        "try:\n    import autograder\nexcept ImportError:\n    print('no autograder')",
+        "print(open('/proc/self/status').read())"])
+    # every capability set empty, no way to gain one, every id the kernel's user
+    fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+    for name in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+        assert int(fields[name], 16) == 0, (name, fields[name])
+    assert fields["NoNewPrivs"].strip() == "1"
+    assert fields["Uid"].split() == ["61998"] * 4 and fields["Gid"].split() == ["61998"] * 4
+    assert fields["Groups"].strip() == ""
     applied = sandbox.applied_limits(LIMITS, True)
     assert json.loads(rlimits) == {RLIMITS[k]: v for k, v in applied.items()}
     uid, cwd, _ = who.split(" ", 2)  # what the kernel can see: the census
     assert (uid, cwd) == ("61998", sandbox.WORK_DIR)
     assert imports.split() == [f"{sandbox.COURSE_LIB_DIR}/course_lib/__init__.py",
                                "no", "autograder"]
+
+
+def test_kernels_forked_from_one_zygote_draw_different_random_numbers(tmp_path, jupyter_path):
+    """A fork copies its parent's generators: numpy's global one is reseeded from the OS in
+    each kernel (Python's `random` is reseeded by Python itself at a fork)."""
+    _require_sandbox()
+    overrides, _ = _install(tmp_path, True, uid=61994)
+    cell = ("import random, numpy as np\n"
+            "print(np.random.rand(), random.random(), np.random.default_rng().random())")
+    draws = [_run_cells(tmp_path, overrides, [cell])[0].split() for _ in range(3)]
+    for column in zip(*draws):
+        assert len(set(column)) == 3, draws
 
 
 def test_fallback_kernel_applies_the_limits_it_states_and_runs(tmp_path, jupyter_path):

@@ -140,8 +140,8 @@ def _kernel(config, probe):
         _prctl(PR_SET_NO_NEW_PRIVS, 1)
         os.setresuid(uid, uid, uid)
         _clear_capability_sets()
-        if "numpy" in sys.modules:  # a fork shares its parent's generator: reseed it
-            sys.modules["numpy"].random.seed()
+        if "numpy.random" in sys.modules:  # a fork shares its parent's generator
+            sys.modules["numpy.random"].seed()
         here = os.path.dirname(os.path.abspath(__file__))
         sys.path[:] = [p for p in sys.path if p not in ("", here)]
         if probe:
