@@ -96,6 +96,10 @@ def _init_worker(parent: int, setup: Callable[..., Any], setup_args: Sequence[An
                                             f"{type(error).__name__}: {str(error)[:200]}")
 
 
+def _noop() -> None:
+    """A task that makes a pool start its workers."""
+
+
 def _run_in_worker(task: Callable[[Any, Any], Any], job: Any) -> Any:
     if "failed" in _worker_state:
         return _worker_state["failed"]
@@ -178,7 +182,13 @@ class LocalExecutor:
             self._pool.shutdown(wait=True)
             self._pool, self._pool_key = None, None
 
-    def _discard_pool(self) -> None:
+    def start(self, setup: Callable[..., Any], setup_args: Sequence[Any]) -> None:
+        """Start the workers now (each runs `setup` at once), ahead of the first job."""
+        if self.jobs > 1:
+            self._pool_for(setup, setup_args).submit(_noop)
+
+    def stop(self) -> None:
+        """Stop the workers now (their kernels and zygotes go with them)."""
         if self._pool is not None:
             stop_pool(self._pool)
             self._pool, self._pool_key = None, None
@@ -255,10 +265,10 @@ class LocalExecutor:
                     yield job, result
                 refill()
         except BaseException:
-            self._discard_pool()
+            self.stop()
             raise
         if broken:
-            self._discard_pool()
+            self.stop()
 
 
 def stop_pool(pool: ProcessPoolExecutor) -> None:

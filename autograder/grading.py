@@ -28,6 +28,7 @@ import shutil
 import signal
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
@@ -289,37 +290,52 @@ def _no_fsync(connection: Any, record: Any) -> None:
         connection.execute("PRAGMA synchronous=OFF")
 
 
+TEMPLATE_READY = ".ready"
+"""Written in the run's template once every assignment is registered in it."""
+TEMPLATE_WAIT = 600.0
+"""How long a worker set up ahead of the template waits for it (the main process registers
+the assignments meanwhile, a second or two)."""
+
+
 def _setup_worker(scratch: str | os.PathLike[str], seed: int,
                   settings: Mapping[str, Any]) -> Grader:
-    """Once per worker process: its own nbgrader course directory and sandboxed kernel.
+    """Once per worker process: its sandboxed kernel, then its own nbgrader course directory.
 
-    On the grading machine the course directory is a copy of the run's template (the
-    assignments registered once); a worker on another machine (a cluster) registers them
-    itself, in its own temporary folder.
+    On the grading machine (the run's scratch folder is there) the course directory is a
+    copy of the run's template, the assignments registered once; the worker may be started
+    while the main process still registers them (its kernels' zygote gets ready
+    meanwhile), and waits for `TEMPLATE_READY`. A worker on another machine (a cluster)
+    registers them itself, in its own temporary folder.
     """
     import tempfile
 
-    template = Path(settings["template"])
-    if settings["isolate"] and not template.is_dir():
+    local = Path(scratch).is_dir()
+    if settings["isolate"] and not local:
         # another machine: the grader's check of the sandbox says nothing about this one
         enabled, reason = sandbox.namespaces_available()
         if not enabled:
             raise GradingError(f"this worker cannot sandbox kernels ({reason}); run it as "
                                "root with bubblewrap, see docs/cluster.md")
     _gradebooks_without_fsync()
-    if not Path(scratch).is_dir():
+    if not local:
         scratch = tempfile.mkdtemp(prefix="autograder-worker-")
-    root = Path(tempfile.mkdtemp(prefix=f"worker-{os.getpid()}-", dir=scratch))
-    if template.is_dir():
-        shutil.rmtree(root)
-        shutil.copytree(template, root)  # gradebook with the assignments registered
-    overrides = sandbox.install_kernel(root, limits=settings["limits"],
+    worker_dir = Path(tempfile.mkdtemp(prefix=f"worker-{os.getpid()}-", dir=scratch))
+    overrides = sandbox.install_kernel(worker_dir / "kernel", limits=settings["limits"],
                                        enabled=settings["isolate"],
                                        uid=60000 + os.getpid() % 5000, prestart=True)
+    root = worker_dir / "course"
+    if local:
+        template = Path(settings["template"])
+        deadline = time.monotonic() + TEMPLATE_WAIT
+        while not (template / TEMPLATE_READY).exists():
+            if time.monotonic() > deadline:
+                raise GradingError(f"the run's template {template} never got ready")
+            time.sleep(0.02)
+        shutil.copytree(template, root)  # gradebook with the assignments registered
     grader = Grader(root, seed=seed, verdict_dir=Path(scratch) / "verdicts",
                     timeout=settings["timeout"], notebook_timeout=settings["notebook_timeout"],
                     overrides=overrides)
-    if template.is_dir():
+    if local:
         grader.mark_prepared(settings["assignments"])
     return grader
 
@@ -449,7 +465,7 @@ class Canary:
             raise CanaryFailed(
                 "the masters' solutions did not get full marks in the grading environment, "
                 "so it is broken (e.g. course_lib not importable in the kernel); no "
-                "submission was graded. Fix the environment and run again. "
+                "submission was recorded. Fix the environment and run again. "
                 + "; ".join(self.problems))
 
 
@@ -486,6 +502,8 @@ def grade(submissions: str | os.PathLike[str], out: str | os.PathLike[str], *,
                                 executor=executor or own, progress=progress,
                                 canary_source=canary_source, log=log, profile=profile)
         except BaseException:
+            if own is not None:
+                own.stop()  # its workers, even those still waiting for the template
             kill_kernels()  # kernels this process started itself (one job at a time)
             raise
         finally:
@@ -510,15 +528,20 @@ def _grade_class(submissions: str | os.PathLike[str], out: Path, students: list[
             done[pair] = rows
     todo = [pair for pair in pairs if pair not in done]
     # Register the assignments once; every worker starts from a copy of that gradebook.
+    # Workers are started first, where the executor can: their set-up (the sandbox, each
+    # kernel zygote's imports) goes on while this process registers the assignments.
     _gradebooks_without_fsync()
     template = scratch / "template"
-    template_grader = Grader(template, seed=seed, verdict_dir=scratch / "verdicts")
-    for assignment in chosen:
-        template_grader.prepare(assignment)
     settings.update(template=str(template), assignments=chosen, timeout=timeout,
                     notebook_timeout=notebook_timeout, out=str(out.resolve()),
                     canary_source=str(canary_source or SOURCE_DIR))
     setup_args = (str(scratch.resolve()), seed, settings)
+    if todo and hasattr(executor, "start"):
+        executor.start(_setup_worker, setup_args)
+    template_grader = Grader(template, seed=seed, verdict_dir=scratch / "verdicts")
+    for assignment in chosen:
+        template_grader.prepare(assignment)
+    (template / TEMPLATE_READY).touch()
     # built as submissions are recorded: the main process does it while workers grade
     gradebook = GradebookBuilder(out, template_grader.api.coursedir.db_url)
     try:

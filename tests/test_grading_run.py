@@ -215,6 +215,7 @@ def test_a_broken_environment_stops_before_the_class_with_exit_3(tmp_path):
     assert last.startswith("error: the masters' solutions did not get full marks"), last
     assert f"{A} test_softmax" in last
     assert rows == [] and not (out / "feedback").exists() and not (out / ".results").exists()
+    assert not (out / "gradebook.db").exists() and not (out / ".gradebook.db.tmp").exists()
 
 
 def test_a_wrong_master_solution_stops_the_run_naming_cell_status_and_message(tmp_path):

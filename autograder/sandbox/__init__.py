@@ -25,7 +25,7 @@ which kills the sandbox; `--die-with-parent` ties bwrap to the launcher).
 Kernels are not started from nothing: each worker has one zygote (`zygote.py`) in that
 sandbox, which has imported what kernels need, and forks each kernel into pid, mount and
 IPC namespaces and tmpfs of its own (`provisioner.py` is the worker's side). A kernel
-starts in a few hundredths of a second instead of about a second, and is as fresh.
+starts in under a tenth of a second instead of about a second, and is as fresh.
 
 Where bubblewrap cannot run (not root, or its probe fails), the kernel runs unisolated
 with the limits `applied_limits` lists, and `describe` says loudly what is missing.
@@ -258,11 +258,11 @@ def namespaces_available() -> tuple[bool, str]:
             return False, f"`/usr/bin/{tool}` (util-linux) is not installed"
     from autograder.sandbox.provisioner import Zygote, ZygoteError
 
-    with tempfile.TemporaryDirectory(prefix="sandbox-probe-") as stage:
+    with tempfile.TemporaryDirectory(prefix="sandbox-probe-") as stage, \
+            tempfile.TemporaryFile() as errors:
         os.chmod(stage, 0o755)
         layout = Layout(course_lib=None, sockets=None, uid=65533, limits=Limits(),
                         zygote=stage_zygote(Path(stage)))
-        errors = tempfile.TemporaryFile()
         try:
             zygote = Zygote(sandbox_command(layout, [sys.executable, ZYGOTE_INSIDE]), None,
                             zygote_config(layout, preload=[]), stderr=errors)
