@@ -169,7 +169,7 @@ def test_kernels_forked_from_one_zygote_draw_different_random_numbers(tmp_path, 
     cell = ("import random, numpy as np\n"
             "print(np.random.rand(), random.random(), np.random.default_rng().random())")
     draws = [_run_cells(tmp_path, overrides, [cell])[0].split() for _ in range(3)]
-    for column in zip(*draws):
+    for column in zip(*draws, strict=True):
         assert len(set(column)) == 3, draws
 
 
