@@ -37,11 +37,11 @@ READY_SECONDS = 120.0
 BIND_SECONDS = 60.0
 """How long a new kernel may take to listen before jupyter_client's own wait takes over."""
 KILL_SECONDS = 5.0
+"""How long `kill` waits for the zygote to report the kernel's namespace gone."""
 POLL_SECONDS = 0.002
 """How often a kernel's end is looked for while waiting for it (a dictionary lookup)."""
 STOP_SECONDS = 5.0
 """How long `Zygote.stop` waits at each step (end of input, SIGTERM, SIGKILL)."""
-"""How long `kill` waits for the zygote to report the kernel's namespace gone."""
 
 
 class ZygoteError(RuntimeError):
