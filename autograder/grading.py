@@ -332,6 +332,8 @@ def _setup_worker(scratch: str | os.PathLike[str], seed: int,
                 raise GradingError(f"the run's template {template} never got ready")
             time.sleep(0.02)
         shutil.copytree(template, root)  # gradebook with the assignments registered
+    else:
+        root.mkdir()  # registered here, at the first submission of each assignment
     grader = Grader(root, seed=seed, verdict_dir=Path(scratch) / "verdicts",
                     timeout=settings["timeout"], notebook_timeout=settings["notebook_timeout"],
                     overrides=overrides)
