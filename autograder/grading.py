@@ -601,15 +601,12 @@ def _grade_pending(submissions: str | os.PathLike[str], out: Path,
             else:
                 yield job
 
+    main, spent = Stopwatch(), Profile()
+
     def record_refused() -> None:
         while canary.passed and no_notebook:
             job = no_notebook.pop()
-            done[(job.student, job.assignment)] = _record(
-                out, job, refused(job.student, job.assignment, job.notebook), seed)
-            gradebook.add(done[(job.student, job.assignment)])
-            bar.update(1)
-
-    main, spent = Stopwatch(), Profile()
+            record(job, refused(job.student, job.assignment, job.notebook))
 
     def record(job: Job, graded: Graded) -> None:
         with main.phase("record"):
