@@ -237,6 +237,7 @@ class LocalExecutor:
         """Run jobs in the pool until they are done or the pool breaks; the jobs it was
         running when it broke go to `broken`, the ones it had not taken stay in `jobs`."""
         futures: dict[Future, Any] = {}
+        pool = self._pool_for(setup, setup_args)  # workers start at the first submission
 
         def refill() -> None:
             while len(futures) < 2 * self.jobs and not broken:
@@ -244,8 +245,7 @@ class LocalExecutor:
                 if job is _NONE:
                     return
                 try:
-                    futures[self._pool_for(setup, setup_args).submit(
-                        _run_in_worker, task, job)] = job
+                    futures[pool.submit(_run_in_worker, task, job)] = job
                 except BrokenProcessPool:
                     broken.append(job)
 
