@@ -25,6 +25,7 @@ SUBMISSIONS or OUT.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import pickle
@@ -144,9 +145,12 @@ def _run_job(setup: Callable[..., Any], setup_args: Sequence[Any],
     key = pickle.dumps((setup.__module__, setup.__qualname__, tuple(setup_args)))
     with _state_lock:
         if key not in _context:
-            _context.clear()  # a new run: the previous run's set-up is no longer used
+            if _context:  # a new run: the previous run's set-up is no longer used
+                _context.clear()
+                gc.unfreeze()
             try:
                 _context[key] = setup(*setup_args)
+                gc.freeze()  # it lives as long as the run (see autograder.executors)
             except Exception as error:
                 _context[key] = JobFailed(f"the grading worker could not start: "
                                           f"{type(error).__name__}: {str(error)[:200]}")
