@@ -11,8 +11,12 @@ import csv
 import itertools
 import json
 import os
+import subprocess
+import sys
+import time
 
 import nbformat
+import psutil
 import pytest
 
 from autograder.course import graded_cells
@@ -232,6 +236,58 @@ def test_a_wrong_master_solution_stops_the_run_naming_cell_status_and_message(tm
     assert "test_hardmax" in proc.stderr and "wrong_answer" in proc.stderr
     assert "test_softmax:" not in proc.stderr and "test_softmax," not in proc.stderr
     assert rows == [] and not (out / ".results").exists()
+
+
+# ---------------------------------------------------------------- a zygote that dies
+
+
+def _zygotes_and_kernels(grader):
+    """The zygotes (root, the zygote's program) and kernels (its program, another user)
+    among the grader's descendants."""
+    zygotes, kernels = [], []
+    for process in grader.children(recursive=True):
+        try:
+            if "zygote.py" not in " ".join(process.cmdline()):
+                continue
+            (kernels if process.uids().real != 0 else zygotes).append(process)
+        except psutil.Error:
+            continue
+    return zygotes, kernels
+
+
+def test_a_zygote_killed_mid_submission_costs_that_submission_only(tmp_path):
+    """The worker's zygote is killed while a student's kernel runs (a cell that sleeps):
+    that submission's cells get kernel_died, the run goes on, and the next student, graded
+    by the same worker with a new zygote, gets full marks."""
+    subs = tmp_path / "subs"
+    slow = master(A)
+    first = next(c for c in slow.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    first.source += "\n\nimport time\ntime.sleep(30)\n"
+    for student, nb in {"a_before": master(A), "b_killed": slow, "c_after": master(A)}.items():
+        write_submission(subs, student, A, nb)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out),
+               "--seed", "12345", "--no-progress", "--jobs", "1"]
+    grader = psutil.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True)
+    killed = []
+    deadline = time.monotonic() + 300
+    while grader.poll() is None and time.monotonic() < deadline:
+        zygotes, kernels = _zygotes_and_kernels(grader)
+        if not killed and any(time.time() - k.create_time() > 3 for k in kernels):
+            for zygote in zygotes:  # the slow student's cell is running in the oldest kernel
+                zygote.kill()
+                killed.append(zygote.pid)
+        time.sleep(0.05)
+    _, stderr = grader.communicate(timeout=60)
+    assert killed, "no kernel ran for 3 s: the slow cell never ran"
+    assert grader.returncode == 0, stderr[-3000:]
+    with open(out / "grades.csv", newline="") as handle:
+        table = scores_by_student(list(csv.DictReader(handle)))
+    for student in ("a_before", "c_after"):
+        assert {g: s for g, (s, _, _) in table[student].items()} == POINTS, table[student]
+        assert {st for _, st, _ in table[student].values()} == {"ok"}, table[student]
+    assert {st for _, st, _ in table["b_killed"].values()} == {"kernel_died"}, table["b_killed"]
 
 
 # ---------------------------------------------------------------- one class, every edge
