@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import os
 import re
 from collections import defaultdict
@@ -33,7 +32,7 @@ from pathlib import Path
 
 from autograder.course import graded_cells
 from autograder.exercises import ASSIGNMENTS
-from autograder.export import CSV_COLUMNS, neutralise
+from autograder.export import neutralise, read_grades
 from autograder.records import atomic_write
 from autograder.review import AUTOGRADED, NBGRADER_FEEDBACK
 from autograder.submissions import GradingError
@@ -121,27 +120,9 @@ def read_totals(out: str | os.PathLike[str]) -> Totals:
     if not folder.is_dir():
         raise GradingError(f"{out} is not a folder; give the folder `grade --out` wrote")
     path = folder / "grades.csv"
-    if not path.is_file():
-        raise GradingError(f"{out} has no grades.csv; run `python -m autograder grade "
-                           f"SUBMISSIONS --out {out}` first")
     scores: dict[tuple[str, str, str], float] = {}
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in ("student_id", "assignment", "grade_id", "score")
-                   if c not in (reader.fieldnames or [])]
-        if missing:
-            raise GradingError(f"{path} lacks the column(s) {', '.join(missing)}; expected "
-                               f"{','.join(CSV_COLUMNS)} (write it again with `grade`)")
-        for number, row in enumerate(reader, 2):
-            try:
-                score = float(row["score"])
-            except (TypeError, ValueError):
-                raise GradingError(f"{path}, line {number}: score {row['score']!r} is not a "
-                                   "number; write grades.csv again with `grade`") from None
-            if not math.isfinite(score):
-                raise GradingError(f"{path}, line {number}: score {row['score']!r} is not a "
-                                   "finite number; write grades.csv again with `grade`")
-            scores[(row["student_id"], row["assignment"], row["grade_id"])] = score
+    for row in read_grades(path):  # keyed by the ids as grades.csv shows them
+        scores[(neutralise(row.student_id), row.assignment, row.grade_id)] = row.score
     if not scores:
         raise GradingError(f"{path} holds no grades; run `grade` first")
     present = {a for _, a, _ in scores}

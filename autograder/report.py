@@ -16,7 +16,6 @@ only renders them.
 from __future__ import annotations
 
 import base64
-import csv
 import datetime
 import html
 import io
@@ -26,13 +25,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
 from autograder.course import graded_cells
 from autograder.exercises import ASSIGNMENTS, exercises
-from autograder.export import CSV_COLUMNS, FORMULA_STARTS
+from autograder.export import read_grades
+from autograder.records import Row
 from autograder.submissions import REFUSED_STATUSES, GradingError
 
 NOT_ABOUT_THE_ANSWER: dict[str, str] = {
@@ -70,21 +69,7 @@ TOP_MISTAKES = 10
 """How many named mistakes the report shows per question, the most common first."""
 
 REPORT_PAGE = "index.html"
-TEXT_COLUMNS = ("student_id", "assignment", "grade_id", "status", "mistake", "message")
 FULL_MARKS_TOLERANCE = 1e-9
-
-
-class GradeRow(NamedTuple):
-    """One row of grades.csv, text fields as the grader meant them (not neutralised)."""
-
-    student_id: str
-    assignment: str
-    grade_id: str
-    score: float
-    max_score: float
-    status: str
-    mistake: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -164,56 +149,6 @@ class ClassStatistics:
     """In course order (assignments the course no longer has come last)."""
 
 
-def unneutralise(field: str) -> str:
-    """`field` as the grader meant it: without the quote `export.neutralise` put before a
-    text a spreadsheet would evaluate.
-
-    Parameters: field, a text field of grades.csv. Returns the field without that quote.
-    """
-    return field[1:] if field[:1] == "'" and field[1:2] in FORMULA_STARTS else field
-
-
-def read_grades(path: str | os.PathLike[str]) -> list[GradeRow]:
-    """The rows of a grades.csv, text fields un-neutralised and scores as numbers.
-
-    Parameters: path, the grades.csv file. Returns the rows in file order. Raises
-    GradingError when the file is missing, lacks a column, or a score is not a number.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise GradingError(f"{path.parent} has no grades.csv: run `python -m autograder grade "
-                           f"SUBMISSIONS --out {path.parent}` first")
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, [])
-        missing = [c for c in CSV_COLUMNS if c not in header]
-        if missing:
-            raise GradingError(f"{path} lacks the column(s) {', '.join(missing)} (it has "
-                               f"{', '.join(header) or 'no header'}): write it again with "
-                               "`python -m autograder grade SUBMISSIONS --out DIR`")
-        at = {name: header.index(name) for name in CSV_COLUMNS}
-        s, a, g, st, m, msg = (at[name] for name in TEXT_COLUMNS)
-        score, max_score, width = at["score"], at["max_score"], len(header)
-        plain, rows = unneutralise, []
-        for record in reader:
-            if not record:
-                continue
-            if len(record) < width:
-                raise GradingError(f"{path} line {reader.line_num} has {len(record)} fields, "
-                                   f"the header {width}: grade again to rewrite grades.csv")
-            try:
-                numbers = float(record[score]), float(record[max_score])
-            except ValueError:
-                raise GradingError(
-                    f"{path} line {reader.line_num}: score {record[score]!r} / max_score "
-                    f"{record[max_score]!r} is not a number: grades.csv was edited by hand "
-                    "or is damaged; fix that line or grade again") from None
-            rows.append(GradeRow(plain(record[s]), plain(record[a]), plain(record[g]),
-                                 *numbers, plain(record[st]), plain(record[m]),
-                                 plain(record[msg])))
-    return rows
-
-
 def _course_order(assignment: str) -> tuple[int, str]:
     return (ASSIGNMENTS.index(assignment) if assignment in ASSIGNMENTS else len(ASSIGNMENTS),
             assignment)
@@ -254,7 +189,7 @@ def item_total_correlations(scores: np.ndarray) -> list[float | None]:
     return result
 
 
-def _assignment_stats(assignment: str, rows: Sequence[GradeRow]) -> AssignmentStats:
+def _assignment_stats(assignment: str, rows: Sequence[Row]) -> AssignmentStats:
     students = sorted({r.student_id for r in rows})
     missing = {r.student_id for r in rows if r.status == "missing_submission"}
     ungraded = {r.student_id for r in rows if r.status in NOT_GRADED}
@@ -310,13 +245,13 @@ def _assignment_stats(assignment: str, rows: Sequence[GradeRow]) -> AssignmentSt
                               for s in NOT_ABOUT_THE_ANSWER if others.get(s)})
 
 
-def class_statistics(rows: Iterable[GradeRow]) -> ClassStatistics:
+def class_statistics(rows: Iterable[Row]) -> ClassStatistics:
     """The report's numbers from grades.csv's rows (see `read_grades`).
 
     Parameters: rows, the rows of grades.csv. Returns the class's ClassStatistics: per
     assignment (course order) its AssignmentStats.
     """
-    per_assignment: dict[str, list[GradeRow]] = defaultdict(list)
+    per_assignment: dict[str, list[Row]] = defaultdict(list)
     for r in rows:
         per_assignment[r.assignment].append(r)
     stats = tuple(_assignment_stats(a, per_assignment[a])

@@ -25,9 +25,9 @@ from pathlib import Path
 
 from autograder.course import graded_cells
 from autograder.exercises import ASSIGNMENTS, exercises
-from autograder.export import write_csv
+from autograder.export import read_grades, write_csv
 from autograder.records import Row
-from autograder.report import class_statistics, read_grades, write_report
+from autograder.report import class_statistics, write_report
 
 SUBMISSION_RATES = {"missing_submission": 0.06, "unreadable_notebook": 0.01,
                     "kernel_died": 0.01, "timeout": 0.01}

@@ -169,7 +169,7 @@ def test_default_destination_and_refusals(graded_class, tmp_path):
     with pytest.raises(GradingError, match="unknown format 'blackboard'; choose one of canvas"):
         export_grades(out, "blackboard")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(GradingError, match="has no grades.csv; run `python -m autograder grade"):
+    with pytest.raises(GradingError, match="has no grades.csv: run `python -m autograder grade"):
         export_grades(tmp_path / "empty", "csv", tmp_path / "x.csv")
     with pytest.raises(GradingError, match="is not a folder; give the folder `grade --out`"):
         export_grades(tmp_path / "nowhere", "csv", tmp_path / "x.csv")

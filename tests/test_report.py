@@ -29,16 +29,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from autograder.export import CSV_COLUMNS, FORMULA_STARTS, neutralise
+from autograder.export import CSV_COLUMNS, FORMULA_STARTS, TEXT_COLUMNS, neutralise, read_grades
+from autograder.lms import read_totals
+from autograder.records import Row
 from autograder.report import (
     DISCRIMINATION_THRESHOLD,
     NOT_ABOUT_THE_ANSWER,
     NOT_GRADED,
-    TEXT_COLUMNS,
     TOP_MISTAKES,
-    GradeRow,
     class_statistics,
-    read_grades,
     write_report,
 )
 from autograder.submissions import GradingError
@@ -259,8 +258,8 @@ def test_top_mistakes_are_the_largest():
     rows, n = [], 0
     for mistake, count in counts.items():
         for _ in range(count):
-            rows.append(GradeRow(f"s{n:03d}", "01_hyperparameter_search", "test_zoom", 0, 3,
-                                 "wrong_answer", mistake, f"message of {mistake}"))
+            rows.append(Row(f"s{n:03d}", "01_hyperparameter_search", "test_zoom", 0, 3,
+                            "wrong_answer", f"message of {mistake}", mistake))
             n += 1
     (stats,) = class_statistics(rows).assignments
     listed = stats.mistakes["test_zoom"]
@@ -390,8 +389,14 @@ def test_declared_mistake_shows_its_hint(tmp_path):
 BAD_INPUT = {
     "no grades.csv": (None, r"has no grades\.csv: run `python -m autograder grade"),
     "missing column": ("missing", r"lacks the column\(s\) status"),
+    "short line": ("short", r"line 2 has 7 fields, the header 8: grade again"),
     "bad score": ("score", r"line 2: score 'lots' .* is not a number"),
+    "bad max_score": ("max_score", r"line 2: score '1' / max_score '' is not a number"),
+    "infinite score": ("inf", r"line 2: score 'inf' .* is not a finite number"),
+    "nan score": ("nan", r"line 2: score 'nan' .* is not a finite number"),
 }
+"""Each kind of malformed grades.csv, and the sentence both of its readers (the report and
+the LMS export, through `export.read_grades`) refuse it with."""
 
 
 def _bad_folder(folder: Path, kind: str | None) -> Path:
@@ -400,8 +405,13 @@ def _bad_folder(folder: Path, kind: str | None) -> Path:
     if kind == "missing":
         header = [c for c in CSV_COLUMNS if c != "status"]
         write_grades(folder / "grades.csv", [row[:5] + row[6:]], header)
-    elif kind == "score":
-        write_grades(folder / "grades.csv", [row[:3] + ["lots"] + row[4:]])
+    elif kind == "short":
+        write_grades(folder / "grades.csv", [row[:-1]])
+    elif kind == "max_score":
+        write_grades(folder / "grades.csv", [row[:4] + [""] + row[5:]])
+    elif kind is not None:
+        write_grades(folder / "grades.csv", [row[:3] + [{"score": "lots"}.get(kind, kind)]
+                                             + row[4:]])
     return folder
 
 
@@ -411,6 +421,8 @@ def test_bad_input_is_a_clear_error(tmp_path, case):
     folder = _bad_folder(tmp_path / "out", kind)
     with pytest.raises(GradingError, match=message):
         write_report(folder)
+    with pytest.raises(GradingError, match=message):
+        read_totals(folder)
     assert not (folder / "report" / "index.html").exists()
     proc = subprocess.run([sys.executable, "-m", "autograder", "report", str(folder)],
                           cwd=REPO, capture_output=True, text=True, timeout=120)
