@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import nbformat
 
 from autograder import sandbox
-from autograder.course import SOURCE_DIR, graded_cells, nbgrader_api
+from autograder.course import SOURCE_DIR, assignments, graded_cells, nbgrader_api
 from autograder.executors import Executor, JobFailed, LocalExecutor, kill_kernels
 from autograder.export import CSV_COLUMNS, write_csv  # noqa: F401 - part of this module's API
 from autograder.feedback import render_feedback
@@ -51,6 +51,7 @@ from autograder.records import (
     RunLock,
     atomic_write,
     load_final_record,
+    load_record,
     run_seed,
     save_record,
 )
@@ -521,27 +522,33 @@ def _grade_class(submissions: str | os.PathLike[str], out: Path, students: list[
                  canary_source: str | os.PathLike[str] | None,
                  log: Callable[[str], object],
                  profile: str | os.PathLike[str] | None = None) -> list[Row]:
-    pairs = [(s, a) for s in students for a in chosen]
-    fingerprints = {pair: fingerprint(submissions, *pair) for pair in pairs}
-    done = {}
+    kept = recorded_elsewhere(out, students, chosen)
+    if kept:
+        names = sorted({a for _, a in kept})
+        log(f"kept {len(kept)} graded submission(s) of {', '.join(names)} from earlier runs "
+            "(not graded in this run)")
+    course = [a for a in assignments() if a in chosen or any(k == a for _, k in kept)]
+    pairs = [(s, a) for s in students for a in course if a in chosen or (s, a) in kept]
+    done = dict(kept)
     for pair in pairs:
-        rows = load_final_record(out, *pair, fingerprints[pair], seed)
-        if rows is not None:
-            done[pair] = rows
+        if pair[1] in chosen:
+            rows = load_final_record(out, *pair, fingerprint(submissions, *pair), seed)
+            if rows is not None:
+                done[pair] = rows
     todo = [pair for pair in pairs if pair not in done]
     # Register the assignments once; every worker starts from a copy of that gradebook.
     # Workers are started first, where the executor can: their set-up (the sandbox, each
     # kernel zygote's imports) goes on while this process registers the assignments.
     _gradebooks_without_fsync()
     template = scratch / "template"
-    settings.update(template=str(template), assignments=chosen, timeout=timeout,
+    settings.update(template=str(template), assignments=course, timeout=timeout,
                     notebook_timeout=notebook_timeout, out=str(out.resolve()),
                     canary_source=str(canary_source or SOURCE_DIR))
     setup_args = (str(scratch.resolve()), seed, settings)
     if todo and hasattr(executor, "start"):
         executor.start(_setup_worker, setup_args)
     template_grader = Grader(template, seed=seed, verdict_dir=scratch / "verdicts")
-    for assignment in chosen:
+    for assignment in course:  # the kept ones too: their rows go into the gradebook
         template_grader.prepare(assignment)
     (template / TEMPLATE_READY).touch()
     # built as submissions are recorded: the main process does it while workers grade
@@ -555,11 +562,29 @@ def _grade_class(submissions: str | os.PathLike[str], out: Path, students: list[
     except BaseException:
         gradebook.discard()
         raise
-    write_course(out, chosen)
+    write_course(out, course)
     carried = gradebook.finish()
     if carried_line(carried):
         log(carried_line(carried))
     return all_rows
+
+
+def recorded_elsewhere(out: str | os.PathLike[str], students: Iterable[str],
+                       chosen: Collection[str]) -> dict[tuple[str, str], list[Row]]:
+    """The recorded rows of the class's submissions of the course's other assignments (those
+    not graded in this run), as the last run that graded them left them.
+
+    A run of some assignments (`--assignment`, or a SUBMISSIONS folder that holds only some)
+    writes grades.csv and the gradebook with these too, so it loses nothing of the others.
+    """
+    others = [a for a in assignments() if a not in chosen]
+    kept = {}
+    for student in students:
+        for assignment in others:
+            rows = load_record(out, student, assignment)
+            if rows is not None:
+                kept[(student, assignment)] = rows
+    return kept
 
 
 def _grade_pending(submissions: str | os.PathLike[str], out: Path,

@@ -61,20 +61,28 @@ def save_record(out: str | os.PathLike[str], student: str, assignment: str, sha2
     atomic_write(record_path(out, student, assignment), json.dumps(record, indent=1))
 
 
+def load_record(out: str | os.PathLike[str], student: str, assignment: str, *,
+                sha256: str | None = None, seed: int | None = None) -> list[Row] | None:
+    """The rows of this submission's record; None when there is none, it cannot be read,
+    or it is not of the notebook hash `sha256` and the `seed` given."""
+    try:
+        record = json.loads(record_path(out, student, assignment).read_text())
+        if (sha256 is not None and record.get("sha256") != sha256
+                or seed is not None and record.get("seed") != seed):
+            return None
+        return [Row(**row) for row in record["rows"]]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
 def load_final_record(out: str | os.PathLike[str], student: str, assignment: str, sha256: str,
                       seed: int) -> list[Row] | None:
     """The rows of a final, up-to-date record of this submission, or None.
 
     Up to date: same notebook hash and seed. Final: no row is `grading_failed`.
     """
-    try:
-        record = json.loads(record_path(out, student, assignment).read_text())
-        if record.get("sha256") != sha256 or record.get("seed") != seed:
-            return None
-        rows = [Row(**row) for row in record["rows"]]
-    except (OSError, ValueError, TypeError, KeyError):
-        return None
-    if any(row.status == RETRIED for row in rows):
+    rows = load_record(out, student, assignment, sha256=sha256, seed=seed)
+    if rows is None or any(row.status == RETRIED for row in rows):
         return None
     return rows
 

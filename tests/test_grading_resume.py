@@ -231,3 +231,38 @@ def test_regrading_is_idempotent_and_regrades_only_what_changed(tmp_path):
     changed = [p for p in stamps if p.stat().st_mtime_ns != stamps[p]]
     assert [p.parent.name for p in changed] == ["s1_stub"]
     assert {r["status"] for r in rows if r["student_id"] == "s1_stub"} == {"ok"}
+
+
+def test_a_run_of_some_assignments_keeps_every_other_assignments_grades(tmp_path):
+    """`--assignment B` regrades B; A's rows stay in grades.csv, its submissions and an
+    instructor's manual score stay in the gradebook, and nothing is set aside as dropped."""
+    from nbgrader.api import Gradebook
+
+    b = "03_batchnorm_test_time"
+    submissions = tmp_path / "submissions"
+    for student in ("s0", "s1"):
+        write_submission(submissions, student, A, master(A))
+        write_submission(submissions, student, b, master(b))
+    out = tmp_path / "out"
+    proc, first = run_grader(submissions, out)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    url = f"sqlite:///{out / 'gradebook.db'}"
+    manual_cell = graded_cells(A)[0][0]
+    with Gradebook(url) as gradebook:
+        gradebook.find_grade(manual_cell, A, A, "s0").manual_score = 0.5
+        gradebook.db.commit()
+
+    write_submission(submissions, "s1", b, student_version(b))  # s1 resubmits B, unfinished
+    proc, rows = run_grader(submissions, out, "--assignment", b)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"kept 2 graded submission(s) of {A} from earlier runs" in proc.stdout
+    assert [r for r in rows if r["assignment"] == A] == [r for r in first if r["assignment"] == A]
+    assert {r["status"] for r in rows if r["assignment"] == b and r["student_id"] == "s1"} \
+        == {"not_implemented"}
+    assert [r for r in rows if r["student_id"] == "s0"] == [
+        r for r in first if r["student_id"] == "s0"]
+    with Gradebook(url) as gradebook:
+        assert {(s.student.id, s.assignment.name) for a in gradebook.assignments
+                for s in a.submissions} == {(s, a) for s in ("s0", "s1") for a in (A, b)}
+        assert gradebook.find_grade(manual_cell, A, A, "s0").manual_score == 0.5
+    assert not list(out.glob("gradebook.before-*.db"))
