@@ -7,7 +7,8 @@ mistake) and, for each exercise, a generator of hidden calls registered with `hi
 Everything the grader runs is derived here:
 
 - `cases(assignment, grade_id, rng)`: the hidden calls as `Case`s, each judged by the
-  exercise's own `judge` against the reference's result and every mistake's result;
+  exercise's own `judge` against the reference's result and every mistake's result
+  (`seeded_cases`: those of a run's seed, built once per process);
 - `visible_values(assignment)`: the visible calls' right results and each mistake's
   results, which `python -m autograder.exercises` writes to the values files.
 
@@ -28,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.case import Case
+from autograder.case import Case, case_rng
 from autograder.course import assignments
 from course_lib.exercise import Call, Exercise, dump_values, values_path
 
@@ -126,6 +127,16 @@ def cases(assignment: str, grade_id: str, rng: np.random.Generator) -> list[Case
     """The grader's cases of one graded cell, drawn from `rng`."""
     exercise = exercises(assignment)[grade_id]
     return [case(exercise, call) for call in hidden_calls(exercise, rng)]
+
+
+@functools.lru_cache(maxsize=256)
+def seeded_cases(assignment: str, grade_id: str, seed: int) -> tuple[Case, ...]:
+    """The cases of one graded cell under a run's `seed`, built once per process.
+
+    Every student of a run is judged on these: they depend on the seed, never on the
+    student, and judging a result changes nothing in them (a request encodes the
+    arguments afresh; a judge compares with results computed here)."""
+    return tuple(cases(assignment, grade_id, case_rng(seed, grade_id)))
 
 
 def checks_for(assignment: str) -> dict[str, Callable[[np.random.Generator], list[Case]]]:

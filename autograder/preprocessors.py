@@ -14,7 +14,6 @@ nbgrader's SaveAutoGrades scores.
 from __future__ import annotations
 
 import ast
-import functools
 import json
 import os
 import time
@@ -27,8 +26,8 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Enum, Integer, Unicode
 
-from autograder.case import RefusedReport, Verdict, case_rng, judge_cell
-from autograder.exercises import checks_for
+from autograder.case import RefusedReport, Verdict, judge_cell
+from autograder.exercises import exercises, seeded_cases
 from autograder.limits import OUTPUT_MESSAGES, OutputCaps, kill_strays, message_bytes
 from autograder.profile import WORKER
 from course_lib.probe import MIME, cell_source, driver_modules, make_request, module_source
@@ -140,13 +139,11 @@ class RepairSubmission(NbGraderPreprocessor):
         return nb, resources
 
 
-@functools.lru_cache(maxsize=256)
 def _cases(assignment, grade_id, seed):
-    """The grader's cases of a cell, built once per worker (they do not depend on the student)."""
-    checks = checks_for(assignment)
-    if grade_id not in checks:
+    """The grader's cases of a cell under the run's seed (None for a cell it does not grade)."""
+    if grade_id not in exercises(assignment):
         return None
-    return tuple(checks[grade_id](case_rng(seed, grade_id)))
+    return seeded_cases(assignment, grade_id, seed)
 
 
 DISPLAY_MESSAGES = frozenset({"display_data", "execute_result", "update_display_data"})

@@ -171,18 +171,23 @@ def in_process_failures(assignment, sources, seed, namespace=None):
     """{grade_id: verdict} of the grader's cases that fail, run in this process.
 
     The master's solution cells, with those in `sources` replaced, are executed in a
-    fresh namespace (`namespace` adds the notebook's imports), then the grader's cases
-    for `seed` are called and judged as at grading time, without a kernel.
+    fresh namespace (`namespace` adds the notebook's imports), then judged as
+    `failing_verdicts` does.
     """
+    return failing_verdicts(assignment, solved_namespace(assignment, sources, namespace), seed)
 
-    from autograder.case import case_rng, judge_results
-    from autograder.exercises import checks_for
+
+def failing_verdicts(assignment, namespace, seed):
+    """{grade_id: verdict} of the graded cells whose cases for `seed` fail on the functions
+    in `namespace`: the grader's own cases (built once per process, as in a grading
+    worker), called and judged as at grading time, without a kernel."""
+    from autograder.case import judge_results
+    from autograder.exercises import checks_for, seeded_cases
     from course_lib import probe
 
-    namespace = solved_namespace(assignment, sources, namespace)
     failed = {}
-    for grade_id, make_cases in checks_for(assignment).items():
-        cases = make_cases(case_rng(seed, grade_id))
+    for grade_id in checks_for(assignment):
+        cases = seeded_cases(assignment, grade_id, seed)
         verdict = judge_results(cases, [probe.call_one(c.request(), namespace) for c in cases])
         if not verdict.ok:
             failed[grade_id] = verdict

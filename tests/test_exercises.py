@@ -78,14 +78,11 @@ def assert_short_box(error):
     assert not any("Traceback" in line or "File " in line for line in lines), lines
 
 
-@functools.cache
-def hidden_cases(assignment, grade_id, seed):
-    return registry.cases(assignment, grade_id, case_rng(seed, grade_id))
-
-
-def grader_verdict(exercise, namespace, seed):
-    """The grader's verdict of the exercise's cell on `namespace`, judged in process."""
-    cases = hidden_cases(exercise.assignment, exercise.grade_id, seed)
+def grader_verdict(exercise, namespace, seed, cases=None):
+    """The grader's verdict of the exercise's cell on `namespace`, judged in process on
+    `cases` (by default the run's, as a grading worker holds them for every student)."""
+    if cases is None:
+        cases = registry.seeded_cases(exercise.assignment, exercise.grade_id, seed)
     with np.errstate(all="ignore"):
         records = [probe.call_one(c.request(), namespace) for c in cases]
     return judge_results(cases, records)
@@ -182,6 +179,25 @@ def test_both_layers_name_each_mistake_with_its_hint(assignment, grade_id, mista
         assert verdict.status == "wrong_answer" and hint in verdict.message, (seed, verdict)
         # grades.csv's `mistake`: an id of this hint (mistakes may share a sentence)
         assert exercise.mistakes.get(verdict.mistake) == hint, (seed, verdict)
+
+
+@pytest.mark.parametrize("assignment, grade_id", EXERCISES)
+def test_judging_changes_nothing_in_the_cases_a_run_reuses(assignment, grade_id):
+    """A worker judges every student of a run on the same cases (`seeded_cases`). Judged
+    on unused cases, then judged again after every student's turn, the right answer and
+    each declared mistake get the same verdicts; the cases still send the requests of
+    cases built afresh."""
+    exercise = exercise_of(assignment, grade_id)
+    seed = 7  # a seed no other test here uses: these cases start unused
+    students = [master_namespace(assignment),
+                *(notebook_with(exercise, mistaken(exercise, m)) for m in exercise.mistakes)]
+    reused = registry.seeded_cases(assignment, grade_id, seed)
+    assert registry.seeded_cases(assignment, grade_id, seed) is reused
+    first = [grader_verdict(exercise, student, seed, reused) for student in students]
+    assert first[0].ok, first[0]
+    assert [grader_verdict(exercise, student, seed, reused) for student in students] == first
+    fresh = registry.cases(assignment, grade_id, case_rng(seed, grade_id))
+    assert [c.request() for c in reused] == [c.request() for c in fresh]
 
 
 # ----------------------------------------------- the properties every function gets

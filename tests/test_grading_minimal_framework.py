@@ -11,15 +11,12 @@ import functools
 import numpy as np
 import pytest
 
-from autograder.case import case_rng, judge_results
+from autograder.case import case_rng
 from autograder.exercises import checks_for
-from course_lib import probe
 from course_lib.checking import CheckFailed
 from course_lib.checks import minimal_framework as vis
 from course_lib.exercise import load_values
-from tests.helpers import (
-    master,
-)
+from tests.helpers import failing_verdicts, master
 
 A = "05_minimal_framework"
 
@@ -175,13 +172,7 @@ def solution_namespace(replacements=None):
 
 def failing_cells(namespace, seed):
     """{grade_id: message} of the graded cells whose grader cases fail on `namespace`."""
-    failures = {}
-    for grade_id, make_cases in checks_for(A).items():
-        cases = make_cases(case_rng(seed, grade_id))
-        verdict = judge_results(cases, [probe.call_one(c.request(), namespace) for c in cases])
-        if not verdict.ok:
-            failures[grade_id] = verdict.message
-    return failures
+    return {g: v.message for g, v in failing_verdicts(A, namespace, seed).items()}
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
