@@ -10,7 +10,9 @@ SUBMISSIONS or OUT.
   this machine and closes it at the end (its workers and their kernels gone).
 - Each Dask worker process sets itself up once per run (`setup(*setup_args)`, cached in
   this module by the arguments); a set-up that fails becomes `JobFailed` for each job it
-  was given, as with `LocalExecutor`.
+  was given, as with `LocalExecutor`. The set-up lives until the next run's replaces it
+  or the worker stops; then its `close()`, if it has one, runs (a `Grader` removes the
+  worker's temporary course folder), so a cluster serving many runs keeps one run's files.
 - A bounded number of jobs is in flight (twice the cluster's threads), so a class's
   notebooks are never all in memory; results are yielded as they complete, each once.
   A LocalCluster's scheduler hands a worker its next job only when it is free
@@ -61,6 +63,8 @@ a worker gets its next job only when it is free, so a lost worker takes only the
 was grading with it; no statistical profiler sampling the grading thread's stack every
 10 ms (CPU the kernels need)."""
 
+TEARDOWN_WAIT = 10.0
+"""Seconds a closing worker waits for its job (its kernel killed) before leaving its set-up."""
 _state_lock = threading.Lock()
 """Held while a job runs: one Grader per worker process grades one submission at a time."""
 _context: dict[bytes, Any] = {}
@@ -69,7 +73,22 @@ _context: dict[bytes, Any] = {}
 
 def _stop_worker(signum: int, frame: FrameType | None) -> None:
     kill_kernels()
+    _drop_context()
     os._exit(128 + signum)
+
+
+def _drop_context() -> None:
+    """Forget this worker's set-up, closing it first when it has a `close` method (a
+    `Grader`: its zygote stopped, its temporary course folder removed)."""
+    for context in list(_context.values()):
+        close = getattr(context, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception as error:  # the worker is going on (or away): say it, go on
+                warnings.warn(f"a grading run's set-up could not be closed: {error}",
+                              RuntimeWarning, stacklevel=1)
+    _context.clear()
 
 
 class GradingWorker(WorkerPlugin):
@@ -123,6 +142,11 @@ class GradingWorker(WorkerPlugin):
         """
         if threading.current_thread() is threading.main_thread():
             kill_kernels()
+            if _state_lock.acquire(timeout=TEARDOWN_WAIT):  # not while a job still runs
+                try:
+                    _drop_context()
+                finally:
+                    _state_lock.release()
 
 
 def _pattern(value: Any) -> str:
@@ -146,7 +170,7 @@ def _run_job(setup: Callable[..., Any], setup_args: Sequence[Any],
     with _state_lock:
         if key not in _context:
             if _context:  # a new run: the previous run's set-up is no longer used
-                _context.clear()
+                _drop_context()
                 gc.unfreeze()
             try:
                 _context[key] = setup(*setup_args)

@@ -136,8 +136,11 @@ class Grader:
     def __init__(self, root: str | os.PathLike[str], *, seed: int,
                  verdict_dir: str | os.PathLike[str], timeout: int = 60,
                  notebook_timeout: int = 600,
-                 overrides: Mapping[str, Any] | None = None) -> None:
+                 overrides: Mapping[str, Any] | None = None,
+                 owns: str | os.PathLike[str] | None = None) -> None:
         self.root = Path(root)
+        self.owns = None if owns is None else Path(owns)
+        """A folder of this grader's alone, removed by `close` (a cluster worker's)."""
         self.verdict_dir = Path(verdict_dir)
         self.seed = int(seed)
         self.api = nbgrader_api(self.root, **{
@@ -145,6 +148,14 @@ class Grader:
             "JudgeProbes.verdict_dir": str(self.verdict_dir), "Execute.timeout": timeout,
             "ProbeExecute.notebook_timeout": notebook_timeout, **(overrides or {})})
         self._released: set[str] = set()
+
+    def close(self) -> None:
+        """The grader is done: stop this process's kernel zygote and remove the folder it
+        owns, if any. A Dask worker serves run after run; without this, each run would
+        leave its course directory and every notebook it graded on the worker's disk."""
+        stop_zygote()
+        if self.owns is not None:
+            shutil.rmtree(self.owns, ignore_errors=True)
 
     def prepare(self, assignment: str) -> None:
         """Copy the master into the course directory and register it in the gradebook."""
@@ -306,7 +317,7 @@ def _setup_worker(scratch: str | os.PathLike[str], seed: int,
     copy of the run's template, the assignments registered once; the worker may be started
     while the main process still registers them (its kernels' zygote gets ready
     meanwhile), and waits for `TEMPLATE_READY`. A worker on another machine (a cluster)
-    registers them itself, in its own temporary folder.
+    registers them itself, in its own temporary folder, which the grader's `close` removes.
     """
     import tempfile
 
@@ -337,7 +348,7 @@ def _setup_worker(scratch: str | os.PathLike[str], seed: int,
         root.mkdir()  # registered here, at the first submission of each assignment
     grader = Grader(root, seed=seed, verdict_dir=Path(scratch) / "verdicts",
                     timeout=settings["timeout"], notebook_timeout=settings["notebook_timeout"],
-                    overrides=overrides)
+                    overrides=overrides, owns=None if local else scratch)
     if local:
         grader.mark_prepared(settings["assignments"])
     return grader

@@ -3,29 +3,33 @@
 The executor itself is tested with trivial tasks (every job yielded once, jobs taken as
 needed, set-up failures and workers that keep dying reported per job, everything stopped
 when the consumer stops); the grader end to end on the graded class (the same grades.csv,
-byte for byte, as `--jobs 2`) and with a worker killed mid-grading (the same grades, each
-submission recorded once, the killed worker's kernel gone).
+byte for byte, as `--jobs 2`), with a worker killed mid-grading (the same grades, each
+submission recorded once, the killed worker's kernel gone), and on a scheduler and worker
+of their own whose worker, in a mount namespace of its own, cannot see the run's files
+(another machine's worker: the same grades, and one run's files kept at a time).
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import dask
 import psutil
 import pytest
 
-from autograder.cluster import IN_FLIGHT_PER_THREAD, DaskExecutor
+from autograder.cluster import IN_FLIGHT_PER_THREAD, LOCAL_CLUSTER_CONFIG, DaskExecutor
 from autograder.executors import JobFailed
 from autograder.exercises import ASSIGNMENTS
 from autograder.submissions import GradingError
+from tests.browser import free_port
 from tests.helpers import REPO
 
 WORKERS = 2
@@ -238,3 +242,90 @@ def test_worker_killed_mid_grading_costs_nothing(graded_class, tmp_path):
     assert _pages(out) == [Path("feedback", s, f"{KILLED_ASSIGNMENT}.html") for s in students]
     for kernel in kernels:
         assert _gone(kernel.pid, within=5), f"kernel process {kernel.pid} outlived its worker"
+
+
+@contextmanager
+def remote_cluster(hidden: list[Path], worker_tmp: Path):
+    """A scheduler, and one worker that sees this machine's files except `hidden` (each an
+    empty tmpfs in the worker's own mount namespace), with its temporary files in
+    `worker_tmp` (inside a hidden folder): the worker of another machine, which has the
+    installed course and nothing of the run. Yields (address, the worker's pid)."""
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "TMPDIR": str(worker_tmp), "COURSE_HIDDEN": ":".join(map(str, hidden)),
+           **{f"DASK_{k.upper().replace('.', '__').replace('-', '_')}": str(v)
+              for k, v in LOCAL_CLUSTER_CONFIG.items()}}
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+         "--port", str(port), "--no-dashboard"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    worker = subprocess.Popen(
+        ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+         'set -e; IFS=:; for f in $COURSE_HIDDEN; do mount -t tmpfs tmpfs "$f"; done; '
+         'mkdir -p "$TMPDIR"; exec "$0" "$@"',
+         sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+         "--nworkers", "1", "--no-dashboard"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+    try:
+        yield address, worker.pid
+    finally:
+        for process in (worker, scheduler):
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in (worker, scheduler):
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _seen_by(pid: int, path: Path) -> Path:
+    """`path` as process `pid` sees it (its own mount namespace)."""
+    return Path(f"/proc/{pid}/root{path.resolve()}")
+
+
+def _class_of(graded_class, folder: Path, assignment: str, students: list[str]) -> Path:
+    """Some students' submissions of `assignment` from the graded class, copied to `folder`."""
+    for student in students:
+        shutil.copytree(graded_class.submissions / student / assignment,
+                        folder / student / assignment)
+    return folder
+
+
+def test_a_worker_of_another_machine_grades_with_the_course_alone(graded_class, tmp_path):
+    """A worker that cannot see SUBMISSIONS, OUT or the run's scratch folder (another
+    machine's) registers the assignments itself, survives a kernel that dies, and gives
+    grades.csv byte for byte as local workers do. A second run on the same worker removes
+    the first run's folder, so a cluster serving many runs keeps one run's files per
+    worker."""
+    hidden = [graded_class.out.parent, tmp_path]
+    worker_tmp = tmp_path / "worker-tmp"
+    mistaken = next(r["student_id"] for r in graded_class.rows()
+                    if r["assignment"] == MIXED_ASSIGNMENT and r["mistake"])
+    runs = [(MIXED_ASSIGNMENT, ["correct", "crashed", mistaken, "untouched"]),
+            (KILLED_ASSIGNMENT, ["correct"])]
+    folders = []
+    with remote_cluster(hidden, worker_tmp) as (address, worker):
+        for n, (assignment, students) in enumerate(runs):
+            submissions = _class_of(graded_class, tmp_path / f"class-{n}", assignment, students)
+            out = tmp_path / f"out-{n}"
+            command = _grade_command(submissions, out, "--scheduler", address)
+            proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True,
+                                  timeout=900)
+            assert proc.returncode == 0, proc.stderr[-3000:]
+            assert f"dask: the cluster at {address}, 1 workers" in proc.stdout, proc.stdout
+            expected = _csv_rows(graded_class.out / "grades.csv", assignment)
+            expected = expected[:1] + [r for r in expected[1:] if r[0] in students]
+            assert _csv_rows(out / "grades.csv") == expected
+            if n == 0:
+                assert {row[5] for row in expected[1:]} == {
+                    "ok", "wrong_answer", "not_implemented", "kernel_died"}, expected
+            # what the worker sees: the course, and nothing of the run
+            assert _seen_by(worker, REPO / "autograder").is_dir()
+            for path in (out, submissions, graded_class.out):
+                assert path.is_dir() and not _seen_by(worker, path).exists(), path
+            folders.append(sorted(p.name for p in _seen_by(worker, worker_tmp).iterdir()
+                                  if p.name.startswith("autograder-worker-")))
+    assert [len(f) for f in folders] == [1, 1], folders
+    assert folders[0] != folders[1], folders  # the first run's folder is gone

@@ -271,11 +271,15 @@ def test_a_zygote_killed_mid_submission_costs_that_submission_only(tmp_path):
     grader = psutil.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True)
     killed = []
+    a_done = out / ".results" / "a_before" / f"{A}.json"
     deadline = time.monotonic() + 300
     while grader.poll() is None and time.monotonic() < deadline:
         zygotes, kernels = _zygotes_and_kernels(grader)
-        if not killed and any(time.time() - k.create_time() > 3 for k in kernels):
-            for zygote in zygotes:  # the slow student's cell is running in the oldest kernel
+        # after a_before is recorded (its kernel gone), a kernel 3 s old is b_killed's in its
+        # slow cell (the masters' canary and a_before may take as long on a busy machine)
+        if not killed and a_done.exists() and any(
+                time.time() - k.create_time() > 3 for k in kernels):
+            for zygote in zygotes:
                 zygote.kill()
                 killed.append(zygote.pid)
         time.sleep(0.05)
