@@ -1,8 +1,10 @@
-"""Where the course's files are, and an nbgrader API bound to a course directory."""
+"""Where the course's files are, which version of them grades an assignment, and an nbgrader
+API bound to a course directory."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import sys
 from collections.abc import Callable
@@ -49,6 +51,71 @@ def _graded_cells(path: Path, mtime_ns: int) -> tuple[tuple[str, float], ...]:
         if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
             cells.append((meta["grade_id"], float(meta.get("points", 0))))
     return tuple(cells)
+
+
+PACKAGE_DATA = {"autograder": ("nbgrader_config.py", "sandbox/*.sh", "source/*/*.ipynb"),
+                "course_lib": ("checks/values/*.json",)}
+"""The installed course's files besides its modules (pyproject.toml's package-data)."""
+VERSIONED_PACKAGES = ("numpy", "nbgrader")
+"""Installed packages whose version is part of an assignment's grading version: numpy
+computes every reference result, nbgrader runs and scores every notebook."""
+
+
+def course_files(assignment: str) -> list[Path]:
+    """The files of the installed course that decide how `assignment` is graded: every
+    module of `autograder` and `course_lib` and their package data, with this assignment's
+    master and not the other assignments' (editing one master regrades that assignment)."""
+    files: set[Path] = set()
+    for name, root in _package_roots().items():
+        files.update(_modules(root))
+        for pattern in PACKAGE_DATA[name]:
+            files.update(root.glob(pattern))
+    others = {master_path(a) for a in assignments() if a != assignment}
+    return sorted(path for path in files if path not in others)
+
+
+def _package_roots() -> dict[str, Path]:
+    """{package: its folder} of the course's two packages, wherever they are installed."""
+    import course_lib
+
+    return {"autograder": AUTOGRADER_DIR,
+            "course_lib": Path(course_lib.__file__).resolve().parent}
+
+
+def _modules(package: Path) -> list[Path]:
+    """The modules of `package` and of its subpackages (folders with an __init__.py)."""
+    found = sorted(package.glob("*.py"))
+    for folder in sorted(package.iterdir()):
+        if folder.is_dir() and (folder / "__init__.py").is_file():
+            found += _modules(folder)
+    return found
+
+
+@functools.cache
+def grading_version(assignment: str) -> str:
+    """A hash of everything that decides how `assignment` is graded (`course_files`, the
+    versions of `VERSIONED_PACKAGES`), computed once per process. A record made by another
+    version is not up to date: after a fix to a master, a hidden case, a judge or a
+    tolerance, the next run grades that assignment's submissions again.
+
+    >>> grading_version("04_softmax_vs_hardmax") == grading_version("04_softmax_vs_hardmax")
+    True
+    >>> len({grading_version(a) for a in assignments()}) == len(assignments())
+    True
+    """
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    for package in VERSIONED_PACKAGES:
+        digest.update(f"{package}=={version(package)}\n".encode())
+    roots = _package_roots().values()
+    for path in course_files(assignment):
+        data = path.read_bytes()
+        # named from its package ("autograder/case.py"): the same wherever it is installed
+        name = next(path.relative_to(r.parent) for r in roots if path.is_relative_to(r))
+        digest.update(f"{name.as_posix()} {len(data)}\n".encode())
+        digest.update(data)
+    return digest.hexdigest()
 
 
 def _put_venv_on_path() -> None:

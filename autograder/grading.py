@@ -40,7 +40,13 @@ from typing import TYPE_CHECKING, Any
 import nbformat
 
 from autograder import sandbox
-from autograder.course import SOURCE_DIR, assignments, graded_cells, nbgrader_api
+from autograder.course import (
+    SOURCE_DIR,
+    assignments,
+    graded_cells,
+    grading_version,
+    nbgrader_api,
+)
 from autograder.executors import Executor, JobFailed, LocalExecutor, kill_kernels
 from autograder.export import CSV_COLUMNS, write_csv  # noqa: F401 - part of this module's API
 from autograder.feedback import render_feedback
@@ -437,7 +443,8 @@ def _record(out: Path, job: Job, graded: Graded, seed: int) -> list[Row]:
             atomic_write(feedback, graded.feedback)
         except OSError:
             pass
-    save_record(out, job.student, job.assignment, job.sha256, seed, graded.rows)
+    save_record(out, job.student, job.assignment, job.sha256, seed, graded.rows,
+                course=grading_version(job.assignment))
     return graded.rows
 
 
@@ -541,11 +548,19 @@ def _grade_class(submissions: str | os.PathLike[str], out: Path, students: list[
     course = [a for a in assignments() if a in chosen or any(k == a for _, k in kept)]
     pairs = [(s, a) for s in students for a in course if a in chosen or (s, a) in kept]
     done = dict(kept)
+    outdated = 0
     for pair in pairs:
         if pair[1] in chosen:
-            rows = load_final_record(out, *pair, fingerprint(submissions, *pair), seed)
+            sha256, version = fingerprint(submissions, *pair), grading_version(pair[1])
+            rows = load_final_record(out, *pair, sha256, seed, version)
             if rows is not None:
                 done[pair] = rows
+            elif (load_record(out, *pair, sha256=sha256, seed=seed) is not None
+                  and load_record(out, *pair, sha256=sha256, seed=seed, course=version) is None):
+                outdated += 1  # the same notebook and seed, graded by another version
+    if outdated:
+        log(f"grading {outdated} submission(s) again: their records were made by another "
+            "version of the course (its grader, course_lib, the master, numpy or nbgrader)")
     todo = [pair for pair in pairs if pair not in done]
     # Register the assignments once; every worker starts from a copy of that gradebook.
     # Workers are started first, where the executor can: their set-up (the sandbox, each

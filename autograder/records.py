@@ -1,7 +1,8 @@
 """What a grading folder keeps between runs: records, the seed, and the lock of the run.
 
 OUT/.results/<student_id>/<assignment>.json is the durable record of one graded
-submission (the hash of the notebook graded, the seed, its rows). A record counts as
+submission (the hash of the notebook graded, the seed, the version of the course that
+graded it, its rows). A record counts as
 final only when none of its rows says `grading_failed`: failures of the grader's own
 machinery are graded again on the next run. OUT/.lock is held (flock) by the one run
 that uses OUT; the kernel releases it when that process ends, however it ends.
@@ -55,20 +56,24 @@ def record_path(out: str | os.PathLike[str], student: str, assignment: str) -> P
 
 
 def save_record(out: str | os.PathLike[str], student: str, assignment: str, sha256: str,
-                seed: int, rows: Iterable[Row]) -> None:
-    """Record the rows of one graded submission."""
-    record = {"sha256": sha256, "seed": seed, "rows": [asdict(r) for r in rows]}
+                seed: int, rows: Iterable[Row], *, course: str) -> None:
+    """Record the rows of one graded submission, graded by version `course` of the course
+    (`autograder.course.grading_version`)."""
+    record = {"sha256": sha256, "seed": seed, "course": course,
+              "rows": [asdict(r) for r in rows]}
     atomic_write(record_path(out, student, assignment), json.dumps(record, indent=1))
 
 
 def load_record(out: str | os.PathLike[str], student: str, assignment: str, *,
-                sha256: str | None = None, seed: int | None = None) -> list[Row] | None:
+                sha256: str | None = None, seed: int | None = None,
+                course: str | None = None) -> list[Row] | None:
     """The rows of this submission's record; None when there is none, it cannot be read,
-    or it is not of the notebook hash `sha256` and the `seed` given."""
+    or it is not of the notebook hash `sha256`, the `seed` and the `course` version given."""
     try:
         record = json.loads(record_path(out, student, assignment).read_text())
         if (sha256 is not None and record.get("sha256") != sha256
-                or seed is not None and record.get("seed") != seed):
+                or seed is not None and record.get("seed") != seed
+                or course is not None and record.get("course") != course):
             return None
         return [Row(**row) for row in record["rows"]]
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
@@ -76,12 +81,13 @@ def load_record(out: str | os.PathLike[str], student: str, assignment: str, *,
 
 
 def load_final_record(out: str | os.PathLike[str], student: str, assignment: str, sha256: str,
-                      seed: int) -> list[Row] | None:
+                      seed: int, course: str) -> list[Row] | None:
     """The rows of a final, up-to-date record of this submission, or None.
 
-    Up to date: same notebook hash and seed. Final: no row is `grading_failed`.
+    Up to date: same notebook hash, seed and version of the course (a record of an earlier
+    version, or of none, is graded again). Final: no row is `grading_failed`.
     """
-    rows = load_record(out, student, assignment, sha256=sha256, seed=seed)
+    rows = load_record(out, student, assignment, sha256=sha256, seed=seed, course=course)
     if rows is None or any(row.status == RETRIED for row in rows):
         return None
     return rows

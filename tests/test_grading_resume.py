@@ -1,5 +1,6 @@
 """Nothing lost, nothing doubled: a grader killed mid-batch resumes to the same grades.csv."""
 
+import json
 import os
 import signal
 import subprocess
@@ -7,8 +8,9 @@ import sys
 import time
 
 import pytest
+import tomllib
 
-from autograder.course import graded_cells
+from autograder.course import PACKAGE_DATA, assignments, course_files, graded_cells, master_path
 from tests.helpers import (
     REPO,
     master,
@@ -231,6 +233,43 @@ def test_regrading_is_idempotent_and_regrades_only_what_changed(tmp_path):
     changed = [p for p in stamps if p.stat().st_mtime_ns != stamps[p]]
     assert [p.parent.name for p in changed] == ["s1_stub"]
     assert {r["status"] for r in rows if r["student_id"] == "s1_stub"} == {"ok"}
+    assert "another version of the course" not in proc.stdout
+
+    # s2's record as an earlier version of the course left it (a master, a hidden case or a
+    # judge has changed since): graded again, by this version; no one else is
+    second = (out / "grades.csv").read_text()
+    stamps = {p: p.stat().st_mtime_ns for p in (out / ".results").rglob("*.json")}
+    record = out / ".results" / "s2_wrong" / f"{A}.json"
+    earlier = json.loads(record.read_text())
+    record.write_text(json.dumps({**earlier, "course": "0" * 64}))
+    stamps[record] = record.stat().st_mtime_ns
+    proc, _ = run_grader(submissions, out)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "grading 1 submission(s) again: their records were made by another version of " \
+           "the course" in proc.stdout, proc.stdout
+    changed = [p for p in stamps if p.stat().st_mtime_ns != stamps[p]]
+    assert [p.parent.name for p in changed] == ["s2_wrong"]
+    assert json.loads(record.read_text()) == earlier  # this version's record again
+    assert (out / "grades.csv").read_text() == second
+
+
+def test_every_file_the_course_installs_is_in_the_grading_version():
+    """An assignment's grading version hashes every module and package data file of the
+    installed course (pyproject.toml's package-data, git's list of the course's files),
+    its own master and no other assignment's."""
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert declared["tool"]["setuptools"]["package-data"] == {
+        package: list(patterns) for package, patterns in PACKAGE_DATA.items()}
+    tracked = subprocess.run(["git", "ls-files", "autograder", "course_lib"], cwd=REPO,
+                             capture_output=True, text=True, check=True).stdout.split()
+    installed = {REPO / name for name in tracked
+                 if name.endswith((".py", ".sh", ".json", ".ipynb")) and "/source/" not in name
+                 or name.endswith(".ipynb") and "/source/" in name}
+    for assignment in assignments():
+        files = set(course_files(assignment))
+        others = {master_path(a) for a in assignments() if a != assignment}
+        assert files == installed - others, (assignment, files ^ (installed - others))
+        assert master_path(assignment) in files
 
 
 def test_a_run_of_some_assignments_keeps_every_other_assignments_grades(tmp_path):
