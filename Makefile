@@ -49,9 +49,10 @@ browser:
 lint: venv
 	$(BIN)/ruff check .
 
-# One test file per worker: each grading test grades its class once, in one worker.
+# One test file per worker: each grading test grades its class once, in one worker. Files
+# start in collection order (the longest first: tests/conftest.py), not by number of tests.
 test: venv lint browser
-	$(BIN)/python -m pytest -n auto --dist loadfile --durations=15
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder --durations=15
 
 release: venv
 	$(BIN)/python -m autograder release
