@@ -58,6 +58,7 @@ from autograder.records import (
     atomic_write,
     load_final_record,
     load_record,
+    made_by_another_course,
     run_seed,
     save_record,
 )
@@ -555,9 +556,8 @@ def _grade_class(submissions: str | os.PathLike[str], out: Path, students: list[
             rows = load_final_record(out, *pair, sha256, seed, version)
             if rows is not None:
                 done[pair] = rows
-            elif (load_record(out, *pair, sha256=sha256, seed=seed) is not None
-                  and load_record(out, *pair, sha256=sha256, seed=seed, course=version) is None):
-                outdated += 1  # the same notebook and seed, graded by another version
+            elif made_by_another_course(out, *pair, sha256, seed, version):
+                outdated += 1
     if outdated:
         log(f"grading {outdated} submission(s) again: their records were made by another "
             "version of the course (its grader, course_lib, the master, numpy or nbgrader)")

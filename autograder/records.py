@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from autograder.submissions import GradingError
 
@@ -69,14 +70,31 @@ def load_record(out: str | os.PathLike[str], student: str, assignment: str, *,
                 course: str | None = None) -> list[Row] | None:
     """The rows of this submission's record; None when there is none, it cannot be read,
     or it is not of the notebook hash `sha256`, the `seed` and the `course` version given."""
+    record = _read(out, student, assignment)
     try:
-        record = json.loads(record_path(out, student, assignment).read_text())
-        if (sha256 is not None and record.get("sha256") != sha256
+        if (record is None or sha256 is not None and record.get("sha256") != sha256
                 or seed is not None and record.get("seed") != seed
                 or course is not None and record.get("course") != course):
             return None
         return [Row(**row) for row in record["rows"]]
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def made_by_another_course(out: str | os.PathLike[str], student: str, assignment: str,
+                           sha256: str, seed: int, course: str) -> bool:
+    """Whether this submission's record is of the notebook hash `sha256` and the `seed` but
+    of another version of the course than `course` (or of none): why it is graded again."""
+    record = _read(out, student, assignment)
+    return (isinstance(record, dict) and record.get("sha256") == sha256
+            and record.get("seed") == seed and record.get("course") != course)
+
+
+def _read(out: str | os.PathLike[str], student: str, assignment: str) -> Any:
+    """The parsed record of this submission; None when there is none or it is not JSON."""
+    try:
+        return json.loads(record_path(out, student, assignment).read_text())
+    except (OSError, ValueError):
         return None
 
 

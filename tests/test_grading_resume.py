@@ -11,6 +11,7 @@ import pytest
 import tomllib
 
 from autograder.course import PACKAGE_DATA, assignments, course_files, graded_cells, master_path
+from autograder.records import record_path
 from tests.helpers import (
     REPO,
     master,
@@ -239,7 +240,7 @@ def test_regrading_is_idempotent_and_regrades_only_what_changed(tmp_path):
     # judge has changed since): graded again, by this version; no one else is
     second = (out / "grades.csv").read_text()
     stamps = {p: p.stat().st_mtime_ns for p in (out / ".results").rglob("*.json")}
-    record = out / ".results" / "s2_wrong" / f"{A}.json"
+    record = record_path(out, "s2_wrong", A)
     earlier = json.loads(record.read_text())
     record.write_text(json.dumps({**earlier, "course": "0" * 64}))
     stamps[record] = record.stat().st_mtime_ns

@@ -21,7 +21,7 @@ import pytest
 
 from autograder.course import graded_cells
 from autograder.export import FORMULA_STARTS
-from autograder.records import RunLock
+from autograder.records import RunLock, record_path
 from autograder.submissions import Loaded, Refused, internal_id, parse_notebook
 from tests.helpers import (
     REPO,
@@ -271,7 +271,7 @@ def test_a_zygote_killed_mid_submission_costs_that_submission_only(tmp_path):
     grader = psutil.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True)
     killed = []
-    a_done = out / ".results" / "a_before" / f"{A}.json"
+    a_done = record_path(out, "a_before", A)
     deadline = time.monotonic() + 300
     while grader.poll() is None and time.monotonic() < deadline:
         zygotes, kernels = _zygotes_and_kernels(grader)
